@@ -1,0 +1,92 @@
+import { isAbsolute, resolve } from 'node:path';
+
+export type DatabaseConfig = { kind: 'sqlite'; path: string };
+
+export interface Config {
+  nodeEnv: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  database: DatabaseConfig;
+  /** Folder of page-text files loaded into an empty store on start; null disables seeding. */
+  seedPath: string | null;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Every variable newsgraph reads, with its default; the README lists the same. */
+export const CONFIG_VARIABLES = {
+  NODE_ENV: 'development',
+  HOST: 'localhost',
+  PORT: '4000',
+  DATABASE_URL: 'sqlite:var/newsgraph.db',
+  SEED_PATH: 'data/pages',
+  LOG_LEVEL: 'info',
+} as const;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const NODE_ENVS = ['development', 'production', 'test'] as const;
+
+/** Reads the environment into one validated config; every problem is reported at once. */
+export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config {
+  const problems: string[] = [];
+  const get = (name: keyof typeof CONFIG_VARIABLES): string => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? CONFIG_VARIABLES[name] : value;
+  };
+
+  const nodeEnv = get('NODE_ENV');
+  if (!isOneOf(nodeEnv, NODE_ENVS)) problems.push(`NODE_ENV must be one of ${NODE_ENVS.join(', ')}, got "${nodeEnv}"`);
+
+  const portText = get('PORT');
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) problems.push(`PORT must be an integer from 0 to 65535, got "${portText}"`);
+
+  const logLevel = get('LOG_LEVEL');
+  if (!isOneOf(logLevel, LOG_LEVELS)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+
+  let database: DatabaseConfig | undefined;
+  try {
+    database = parseDatabaseUrl(get('DATABASE_URL'), cwd);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+
+  // An explicitly empty SEED_PATH turns seeding off; unset means the shipped pages.
+  const seedText = env.SEED_PATH === undefined ? CONFIG_VARIABLES.SEED_PATH : env.SEED_PATH.trim();
+
+  if (problems.length > 0 || !database) throw new ConfigError(problems);
+  return {
+    nodeEnv: nodeEnv as Config['nodeEnv'],
+    host: get('HOST'),
+    port,
+    database,
+    seedPath: seedText === '' ? null : resolve(cwd, seedText),
+    logLevel: logLevel as Config['logLevel'],
+  };
+}
+
+/** `sqlite:PATH` (relative to the working directory, or absolute) or `sqlite::memory:`. */
+export function parseDatabaseUrl(url: string, cwd = process.cwd()): DatabaseConfig {
+  if (url.startsWith('sqlite:')) {
+    const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (path === '') throw new Error('DATABASE_URL "sqlite:" needs a path, for example sqlite:var/newsgraph.db');
+    if (path === ':memory:') return { kind: 'sqlite', path };
+    return { kind: 'sqlite', path: isAbsolute(path) ? path : resolve(cwd, path) };
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    throw new Error(
+      'DATABASE_URL: the PostgreSQL store is not available in this version of newsgraph; use sqlite:PATH (the default is sqlite:var/newsgraph.db)',
+    );
+  }
+  throw new Error(`DATABASE_URL must start with sqlite: (for example sqlite:var/newsgraph.db), got "${url}"`);
+}
+
+function isOneOf<T extends string>(value: string, allowed: readonly T[]): value is T {
+  return (allowed as readonly string[]).includes(value);
+}

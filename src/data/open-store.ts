@@ -1,0 +1,35 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import type { DatabaseConfig } from '../config.js';
+import { SqlStore } from './sql-store.js';
+import type { ContentStore, QueryEvent } from './store.js';
+import type { Database } from './tables.js';
+
+export interface OpenStoreOptions {
+  /** Called after every statement the store runs. */
+  onQuery?: (event: QueryEvent) => void;
+}
+
+/** Opens the store a DATABASE_URL names. The caller runs `migrate()`. */
+export function openStore(config: DatabaseConfig, options: OpenStoreOptions = {}): ContentStore {
+  if (config.path !== ':memory:') mkdirSync(dirname(config.path), { recursive: true });
+  const sqlite = new SQLite(config.path);
+  // WAL lets readers proceed while an import writes; NORMAL sync is durable
+  // across process crashes in WAL mode, which is the failure that matters here.
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  const { onQuery } = options;
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: sqlite }),
+    log: onQuery
+      ? (event) => {
+          if (event.level === 'query') onQuery({ sql: event.query.sql, durationMs: event.queryDurationMillis });
+        }
+      : undefined,
+  });
+  return new SqlStore(db);
+}

@@ -1,0 +1,407 @@
+import { Migrator, sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { ParsedPage } from '../ingest/parse-page.js';
+import { makeExcerpt } from '../text/excerpt.js';
+import { measureBody } from '../text/measure.js';
+import { slugify } from '../text/slug.js';
+import { migrationProvider } from './migrations/index.js';
+import type { ArticleListQuery, ContentStore, SavePageResult } from './store.js';
+import type { ArticlesTable, Database } from './tables.js';
+import type {
+  ArticleRecord,
+  ContentBlock,
+  CreditRecord,
+  CreditRole,
+  SectionRecord,
+  TagRecord,
+  TeaserKind,
+  TeaserRecord,
+} from './types.js';
+
+type ArticleRow = Selectable<ArticlesTable>;
+
+/**
+ * The store over Kysely. Everything here is plain Kysely that compiles for
+ * SQLite and PostgreSQL alike; what differs per engine (opening connections,
+ * pragmas) lives in the function that builds the Kysely instance.
+ */
+export class SqlStore implements ContentStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async migrate(): Promise<void> {
+    const { error, results } = await new Migrator({ db: this.db, provider: migrationProvider }).migrateToLatest();
+    if (error) {
+      const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+      throw new Error(`migration ${failed} failed`, { cause: error });
+    }
+  }
+
+  async isEmpty(): Promise<boolean> {
+    const row = await this.db.selectFrom('articles').select('id').limit(1).executeTakeFirst();
+    return row === undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  async findArticlesByIds({ ids }: { ids: readonly string[] }): Promise<(ArticleRecord | null)[]> {
+    const numeric = ids.map(Number).filter(Number.isSafeInteger);
+    if (numeric.length === 0) return ids.map(() => null);
+    const rows = await this.db.selectFrom('articles').selectAll().where('id', 'in', numeric).execute();
+    const byId = new Map(rows.map((r) => [String(r.id), toArticle(r)]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  async findArticlesBySlugs({ slugs }: { slugs: readonly string[] }): Promise<(ArticleRecord | null)[]> {
+    if (slugs.length === 0) return [];
+    const rows = await this.db.selectFrom('articles').selectAll().where('slug', 'in', [...slugs]).execute();
+    const bySlug = new Map(rows.map((r) => [r.slug, toArticle(r)]));
+    return slugs.map((slug) => bySlug.get(slug) ?? null);
+  }
+
+  async listArticles({ sectionIds, after, limit }: ArticleListQuery): Promise<ArticleRecord[]> {
+    let query = this.db.selectFrom('articles').selectAll();
+    if (sectionIds) query = query.where('section_id', 'in', numericIds(sectionIds));
+    if (after) {
+      // A row-value comparison lets the (published_at, id) index seek straight to the cursor.
+      query = query.where((eb) =>
+        eb(eb.refTuple('published_at', 'id'), '<', eb.tuple(after.publishedAt, Number(after.id))),
+      );
+    }
+    const rows = await query.orderBy('published_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+    return rows.map(toArticle);
+  }
+
+  async countArticles({ sectionIds }: { sectionIds?: readonly string[] }): Promise<number> {
+    let query = this.db.selectFrom('articles').select((eb) => eb.fn.countAll<number | string>().as('count'));
+    if (sectionIds) query = query.where('section_id', 'in', numericIds(sectionIds));
+    const row = await query.executeTakeFirstOrThrow();
+    return Number(row.count);
+  }
+
+  async listLatestArticles({
+    excludeId,
+    sectionIds,
+    limit,
+  }: {
+    excludeId: string;
+    sectionIds?: readonly string[];
+    limit: number;
+  }): Promise<ArticleRecord[]> {
+    if (limit <= 0) return [];
+    const newest = (exclude: number[], sections?: readonly string[]) => {
+      let query = this.db.selectFrom('articles').selectAll().where('id', 'not in', exclude);
+      if (sections) query = query.where('section_id', 'in', numericIds(sections));
+      return query.orderBy('published_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+    };
+    const rows = sectionIds ? await newest([Number(excludeId)], sectionIds) : [];
+    if (rows.length < limit) {
+      const more = await newest([Number(excludeId), ...rows.map((r) => r.id)]);
+      rows.push(...more.slice(0, limit - rows.length));
+    }
+    return rows.map(toArticle);
+  }
+
+  async listArticlesSharingTags({ articleId, limit }: { articleId: string; limit: number }): Promise<ArticleRecord[]> {
+    if (limit <= 0) return [];
+    const rows = await this.db
+      .selectFrom('article_tags as mine')
+      .innerJoin('article_tags as theirs', (join) =>
+        join.onRef('theirs.tag_id', '=', 'mine.tag_id').onRef('theirs.article_id', '!=', 'mine.article_id'),
+      )
+      .innerJoin('articles', 'articles.id', 'theirs.article_id')
+      .selectAll('articles')
+      .select((eb) => eb.fn.countAll<number>().as('shared'))
+      .where('mine.article_id', '=', Number(articleId))
+      .groupBy('articles.id')
+      .orderBy('shared', 'desc')
+      .orderBy('articles.published_at', 'desc')
+      .orderBy('articles.id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(toArticle);
+  }
+
+  async listSections(): Promise<SectionRecord[]> {
+    const rows = await this.db.selectFrom('sections').selectAll().orderBy('position').orderBy('id').execute();
+    return rows.map((r) => ({
+      id: String(r.id),
+      slug: r.slug,
+      name: r.name,
+      parentId: r.parent_id === null ? null : String(r.parent_id),
+      position: r.position,
+    }));
+  }
+
+  async findCredits({ articleIds }: { articleIds: readonly string[] }): Promise<CreditRecord[][]> {
+    const rows = articleIds.length
+      ? await this.db
+          .selectFrom('credits')
+          .selectAll()
+          .where('article_id', 'in', numericIds(articleIds))
+          .orderBy('article_id')
+          .orderBy('position')
+          .execute()
+      : [];
+    return groupBy(articleIds, rows, (r) => String(r.article_id), (r) => ({
+      role: r.role as CreditRole,
+      label: r.label,
+      name: r.name,
+    }));
+  }
+
+  async findTags({ articleIds }: { articleIds: readonly string[] }): Promise<TagRecord[][]> {
+    const rows = articleIds.length
+      ? await this.db
+          .selectFrom('article_tags')
+          .innerJoin('tags', 'tags.id', 'article_tags.tag_id')
+          .select(['article_tags.article_id', 'tags.id', 'tags.slug', 'tags.name'])
+          .where('article_tags.article_id', 'in', numericIds(articleIds))
+          .orderBy('article_tags.article_id')
+          .orderBy('article_tags.position')
+          .execute()
+      : [];
+    return groupBy(articleIds, rows, (r) => String(r.article_id), (r) => ({
+      id: String(r.id),
+      slug: r.slug,
+      name: r.name,
+    }));
+  }
+
+  async findTeasers({ sectionIds, kind }: { sectionIds: readonly string[]; kind: TeaserKind }): Promise<TeaserRecord[][]> {
+    const rows = sectionIds.length
+      ? await this.db
+          .selectFrom('teasers')
+          .selectAll()
+          .where('section_id', 'in', numericIds(sectionIds))
+          .where('kind', '=', kind)
+          .orderBy('section_id')
+          .orderBy('position')
+          .execute()
+      : [];
+    return groupBy(sectionIds, rows, (r) => String(r.section_id), (r) => ({
+      sectionId: String(r.section_id),
+      kind,
+      position: r.position,
+      title: r.title,
+      summary: r.summary,
+      url: r.url,
+      publishedAt: r.published_at === null ? null : Number(r.published_at),
+      articleId: r.article_id === null ? null : String(r.article_id),
+    }));
+  }
+
+  savePage(page: ParsedPage): Promise<SavePageResult> {
+    return this.db.transaction().execute(async (trx) => {
+      const now = Date.now();
+      const sectionId = await ensureSectionPath(trx, page.sectionPath, now);
+      const { wordCount, readingMinutes } = measureBody(page.body);
+      const values = {
+        slug: page.slug,
+        title: page.title,
+        source_name: page.sourceName,
+        source_url: null,
+        published_at: page.publishedAt,
+        section_id: sectionId,
+        body: JSON.stringify(page.body),
+        excerpt: makeExcerpt(page.body),
+        word_count: wordCount,
+        reading_minutes: readingMinutes,
+      };
+      const credits = JSON.stringify(page.credits);
+      const existing = await trx.selectFrom('articles').selectAll().where('slug', '=', page.slug).executeTakeFirst();
+
+      let articleId: number;
+      let status: SavePageResult['status'];
+      if (!existing) {
+        const inserted = await trx
+          .insertInto('articles')
+          .values({ ...values, created_at: now, updated_at: now })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        articleId = inserted.id;
+        status = 'created';
+      } else {
+        articleId = existing.id;
+        const oldCredits = await creditsOf(trx, articleId);
+        const oldTags = await tagNamesOf(trx, articleId);
+        const same =
+          (Object.keys(values) as (keyof typeof values)[]).every((k) => existing[k] === values[k]) &&
+          JSON.stringify(oldCredits) === credits &&
+          JSON.stringify(oldTags) === JSON.stringify(page.tags);
+        status = same ? 'unchanged' : 'updated';
+        if (!same) {
+          await trx
+            .updateTable('articles')
+            .set((eb) => ({ ...values, updated_at: now, version: eb('version', '+', 1) }))
+            .where('id', '=', articleId)
+            .execute();
+        }
+      }
+
+      if (status !== 'unchanged') {
+        await trx.deleteFrom('credits').where('article_id', '=', articleId).execute();
+        if (page.credits.length) {
+          await trx
+            .insertInto('credits')
+            .values(page.credits.map((c, position) => ({ article_id: articleId, position, ...c })))
+            .execute();
+        }
+        await trx.deleteFrom('article_tags').where('article_id', '=', articleId).execute();
+        for (const [position, name] of page.tags.entries()) {
+          const tagId = await ensureTag(trx, name);
+          await trx.insertInto('article_tags').values({ article_id: articleId, tag_id: tagId, position }).execute();
+        }
+      }
+
+      for (const kind of ['HOT', 'LATEST'] as const) {
+        const teasers = page.teasers.filter((t) => t.kind === kind);
+        if (teasers.length) await replaceTeasers(trx, sectionId, kind, teasers.map((t) => t.text), page.publishedAt);
+      }
+      return { articleId: String(articleId), slug: page.slug, status };
+    });
+  }
+}
+
+async function creditsOf(trx: Transaction<Database>, articleId: number): Promise<CreditRecord[]> {
+  const rows = await trx
+    .selectFrom('credits')
+    .select(['role', 'label', 'name'])
+    .where('article_id', '=', articleId)
+    .orderBy('position')
+    .execute();
+  return rows.map((r) => ({ role: r.role as CreditRole, label: r.label, name: r.name }));
+}
+
+async function tagNamesOf(trx: Transaction<Database>, articleId: number): Promise<string[]> {
+  const rows = await trx
+    .selectFrom('article_tags')
+    .innerJoin('tags', 'tags.id', 'article_tags.tag_id')
+    .select('tags.name')
+    .where('article_tags.article_id', '=', articleId)
+    .orderBy('article_tags.position')
+    .execute();
+  return rows.map((r) => r.name);
+}
+
+/** Finds or creates each section of a breadcrumb under the one before it; returns the last one's id. */
+async function ensureSectionPath(trx: Transaction<Database>, path: readonly string[], now: number): Promise<number> {
+  let parentId: number | null = null;
+  for (const name of path) {
+    const parent: number | null = parentId;
+    const found = await trx
+      .selectFrom('sections')
+      .select('id')
+      .where('name', '=', name)
+      .where((eb) => (parent === null ? eb('parent_id', 'is', null) : eb('parent_id', '=', parent)))
+      .executeTakeFirst();
+    if (found) {
+      parentId = found.id;
+      continue;
+    }
+    const { position } = await trx
+      .selectFrom('sections')
+      .select((eb) => eb.fn.coalesce(eb.fn.max('position'), sql<number>`-1`).as('position'))
+      .where((eb) => (parent === null ? eb('parent_id', 'is', null) : eb('parent_id', '=', parent)))
+      .executeTakeFirstOrThrow();
+    const slug = await uniqueSlug(slugify(name), async (s) =>
+      Boolean(await trx.selectFrom('sections').select('id').where('slug', '=', s).executeTakeFirst()),
+    );
+    const inserted = await trx
+      .insertInto('sections')
+      .values({ slug, name, parent_id: parent, position: Number(position) + 1, created_at: now })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    parentId = inserted.id;
+  }
+  if (parentId === null) throw new Error('a section path needs at least one section');
+  return parentId;
+}
+
+async function ensureTag(trx: Transaction<Database>, name: string): Promise<number> {
+  const found = await trx.selectFrom('tags').select('id').where('name', '=', name).executeTakeFirst();
+  if (found) return found.id;
+  const slug = await uniqueSlug(slugify(name), async (s) =>
+    Boolean(await trx.selectFrom('tags').select('id').where('slug', '=', s).executeTakeFirst()),
+  );
+  const inserted = await trx.insertInto('tags').values({ slug, name }).returning('id').executeTakeFirstOrThrow();
+  return inserted.id;
+}
+
+/**
+ * An imported page's teaser module is a snapshot of the portal's list when
+ * the page was scraped. The newest snapshot wins, so re-importing an older
+ * page never brings back an older list.
+ */
+async function replaceTeasers(
+  trx: Transaction<Database>,
+  sectionId: number,
+  kind: TeaserKind,
+  texts: readonly string[],
+  curatedAt: number,
+): Promise<void> {
+  const current = await trx
+    .selectFrom('teasers')
+    .select((eb) => eb.fn.max('curated_at').as('curated_at'))
+    .where('section_id', '=', sectionId)
+    .where('kind', '=', kind)
+    .executeTakeFirst();
+  if (current?.curated_at != null && Number(current.curated_at) > curatedAt) return;
+  await trx.deleteFrom('teasers').where('section_id', '=', sectionId).where('kind', '=', kind).execute();
+  await trx
+    .insertInto('teasers')
+    .values(
+      texts.map((summary, position) => ({
+        section_id: sectionId,
+        kind,
+        position,
+        title: null,
+        summary,
+        url: null,
+        published_at: null,
+        article_id: null,
+        curated_at: curatedAt,
+      })),
+    )
+    .execute();
+}
+
+async function uniqueSlug(base: string, taken: (slug: string) => Promise<boolean>): Promise<string> {
+  let slug = base;
+  for (let n = 2; await taken(slug); n++) slug = `${base}-${n}`;
+  return slug;
+}
+
+function toArticle(row: ArticleRow): ArticleRecord {
+  return {
+    id: String(row.id),
+    slug: row.slug,
+    title: row.title,
+    sourceName: row.source_name,
+    sourceUrl: row.source_url,
+    publishedAt: Number(row.published_at),
+    sectionId: String(row.section_id),
+    body: JSON.parse(row.body) as ContentBlock[],
+    excerpt: row.excerpt,
+    wordCount: row.word_count,
+    readingMinutes: row.reading_minutes,
+    version: row.version,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+function numericIds(ids: readonly string[]): number[] {
+  return ids.map(Number).filter(Number.isSafeInteger);
+}
+
+function groupBy<Row, Item>(
+  keys: readonly string[],
+  rows: readonly Row[],
+  keyOf: (row: Row) => string,
+  toItem: (row: Row) => Item,
+): Item[][] {
+  const groups = new Map<string, Item[]>(keys.map((k) => [k, []]));
+  for (const row of rows) groups.get(keyOf(row))?.push(toItem(row));
+  return keys.map((k) => groups.get(k) ?? []);
+}

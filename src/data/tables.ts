@@ -1,0 +1,72 @@
+import type { Generated } from 'kysely';
+
+// Row shapes of the tables the migrations create. Times are epoch milliseconds.
+
+export interface SectionsTable {
+  id: Generated<number>;
+  slug: string;
+  name: string;
+  parent_id: number | null;
+  position: number;
+  created_at: number;
+}
+
+export interface ArticlesTable {
+  id: Generated<number>;
+  slug: string;
+  title: string;
+  source_name: string | null;
+  source_url: string | null;
+  published_at: number;
+  section_id: number;
+  /** JSON array of content blocks. */
+  body: string;
+  excerpt: string;
+  word_count: number;
+  reading_minutes: number;
+  version: Generated<number>;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface CreditsTable {
+  article_id: number;
+  position: number;
+  role: string;
+  label: string;
+  name: string;
+}
+
+export interface TagsTable {
+  id: Generated<number>;
+  slug: string;
+  name: string;
+}
+
+export interface ArticleTagsTable {
+  article_id: number;
+  tag_id: number;
+  position: number;
+}
+
+export interface TeasersTable {
+  section_id: number;
+  kind: string;
+  position: number;
+  title: string | null;
+  summary: string | null;
+  url: string | null;
+  published_at: number | null;
+  article_id: number | null;
+  /** When this list was curated: a page's publication time for imported lists. */
+  curated_at: number;
+}
+
+export interface Database {
+  sections: SectionsTable;
+  articles: ArticlesTable;
+  credits: CreditsTable;
+  tags: TagsTable;
+  article_tags: ArticleTagsTable;
+  teasers: TeasersTable;
+}

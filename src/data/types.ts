@@ -1,0 +1,81 @@
+// The shapes the data module hands out. Resolver types are generated against
+// these (codegen `mappers`), so a field whose stored shape differs from the
+// GraphQL shape needs a resolver and everything else resolves by default.
+
+export type CreditRole = 'WRITER' | 'EDITOR' | 'COVER';
+export type TeaserKind = 'HOT' | 'LATEST';
+export type RelatedKind = TeaserKind | 'RELATED';
+
+export interface ParagraphBlock {
+  type: 'paragraph';
+  text: string;
+}
+
+export interface ImageBlock {
+  type: 'image';
+  caption: string | null;
+  url: string | null;
+}
+
+export type ContentBlock = ParagraphBlock | ImageBlock;
+
+export interface SectionRecord {
+  id: string;
+  slug: string;
+  name: string;
+  parentId: string | null;
+  position: number;
+}
+
+export interface CreditRecord {
+  role: CreditRole;
+  /** The role's label as written, e.g. 撰文. */
+  label: string;
+  name: string;
+}
+
+export interface TagRecord {
+  id: string;
+  slug: string;
+  name: string;
+}
+
+export interface ArticleRecord {
+  id: string;
+  slug: string;
+  title: string;
+  sourceName: string | null;
+  sourceUrl: string | null;
+  /** Epoch milliseconds. */
+  publishedAt: number;
+  sectionId: string;
+  body: ContentBlock[];
+  excerpt: string;
+  wordCount: number;
+  readingMinutes: number;
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A curated teaser as stored: one entry of a section's 热点 or 最近更新 list. */
+export interface TeaserRecord {
+  sectionId: string;
+  kind: TeaserKind;
+  position: number;
+  title: string | null;
+  summary: string | null;
+  url: string | null;
+  publishedAt: number | null;
+  articleId: string | null;
+}
+
+/** What `Article.related` returns: a curated teaser or a teaser made from one of our articles. */
+export interface RelatedItemRecord {
+  kind: RelatedKind;
+  title: string | null;
+  summary: string | null;
+  url: string | null;
+  publishedAt: number | null;
+  articleId: string | null;
+}

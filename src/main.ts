@@ -1,0 +1,49 @@
+// Process entry: config → store → server → listen, and a clean stop on SIGTERM/SIGINT.
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { openStore } from './data/open-store.js';
+import { seedIfEmpty } from './ingest/import-pages.js';
+import { buildServer } from './server.js';
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+
+  const store = openStore(config.database);
+  await store.migrate();
+  const seeded = await seedIfEmpty(store, config.seedPath);
+
+  const { http } = await buildServer({ config, store });
+  if (seeded.length) http.log.info({ pages: seeded.length, from: config.seedPath }, 'seeded an empty store');
+  await http.listen({ host: config.host, port: config.port });
+  http.log.info(`GraphQL at http://${config.host}:${config.port}/graphql`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    http.log.info({ signal }, 'shutting down');
+    try {
+      await http.close();
+      await store.close();
+      process.exit(0);
+    } catch (error) {
+      http.log.error(error, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

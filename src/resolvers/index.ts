@@ -1,0 +1,18 @@
+import type { Resolvers } from '../__generated__/resolvers-types.js';
+import { Article } from './Article.js';
+import { ArticleConnection } from './ArticleConnection.js';
+import { ContentBlock } from './ContentBlock.js';
+import { DateTime } from './DateTime.js';
+import { Query } from './Query.js';
+import { RelatedItem } from './RelatedItem.js';
+import { Section } from './Section.js';
+
+export const resolvers: Resolvers = {
+  DateTime,
+  Query,
+  Article,
+  ArticleConnection,
+  ContentBlock,
+  RelatedItem,
+  Section,
+};
