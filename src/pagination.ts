@@ -4,6 +4,8 @@ import type { ArticleRecord } from './data/types.js';
 import { badUserInput } from './errors.js';
 
 export const MAX_PAGE_SIZE = 100;
+/** The schema's default for `first`; an explicit null means the same. */
+export const DEFAULT_PAGE_SIZE = 20;
 
 export interface ArticleEdgeModel {
   cursor: string;
@@ -35,32 +37,35 @@ export function decodeCursor(cursor: string, argument: string): ArticleKey {
   return { publishedAt: Number(match[1]), id: match[2]! };
 }
 
-export function checkPageSize(first: number, argument = 'first'): void {
-  if (first < 0 || first > MAX_PAGE_SIZE) {
-    throw badUserInput(`"${argument}" must be between 0 and ${MAX_PAGE_SIZE}, got ${first}`, argument, {
-      limit: MAX_PAGE_SIZE,
-    });
+/**
+ * A count argument such as `first`, with null read as "not given" (GraphQL
+ * lets a client pass null explicitly even where the schema has a default).
+ */
+export function checkCount(value: number | null | undefined, { argument = 'first', fallback = DEFAULT_PAGE_SIZE, max = MAX_PAGE_SIZE } = {}): number {
+  const count = value ?? fallback;
+  if (count < 0 || count > max) {
+    throw badUserInput(`"${argument}" must be between 0 and ${max}, got ${count}`, argument, { limit: max });
   }
+  return count;
 }
 
 /** One page of articles, newest first, optionally limited to some sections. */
 export async function pageArticles(
   context: Context,
-  args: { first: number; after?: string | null; sectionIds?: readonly string[] },
+  args: { first?: number | null; after?: string | null; sectionIds?: readonly string[] },
 ): Promise<ArticlePage> {
-  checkPageSize(args.first);
-  const after = args.after ? decodeCursor(args.after, 'after') : null;
+  const first = checkCount(args.first);
+  const after = args.after != null ? decodeCursor(args.after, 'after') : null;
   const { store, loaders } = context;
-  const rows =
-    args.first === 0 ? [] : await store.listArticles({ sectionIds: args.sectionIds, after, limit: args.first + 1 });
-  const nodes = rows.slice(0, args.first);
+  const rows = first === 0 ? [] : await store.listArticles({ sectionIds: args.sectionIds, after, limit: first + 1 });
+  const nodes = rows.slice(0, first);
   for (const node of nodes) loaders.articleById.prime(node.id, node);
   const edges = nodes.map((node) => ({ cursor: encodeCursor(node), node }));
   return {
     edges,
     nodes,
     pageInfo: {
-      hasNextPage: rows.length > args.first,
+      hasNextPage: rows.length > first,
       hasPreviousPage: false,
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges.at(-1)?.cursor ?? null,

@@ -1,20 +1,20 @@
 import type { Context } from './context.js';
 import { descendantIds, pathOf } from './data/loaders.js';
 import type { ArticleRecord, RelatedItemRecord, RelatedKind, TeaserKind, TeaserRecord } from './data/types.js';
-import { badUserInput } from './errors.js';
+import { checkCount } from './pagination.js';
 
 export const MAX_RELATED = 50;
+/** The schema's default for `first`; an explicit null means the same. */
+export const DEFAULT_RELATED = 6;
 
 /** The teaser modules shown beside an article (see `Article.related` in the schema). */
 export async function relatedItems(
   context: Context,
   article: ArticleRecord,
   kind: RelatedKind,
-  first: number,
+  requested: number | null | undefined,
 ): Promise<RelatedItemRecord[]> {
-  if (first < 0 || first > MAX_RELATED) {
-    throw badUserInput(`"first" must be between 0 and ${MAX_RELATED}, got ${first}`, 'first', { limit: MAX_RELATED });
-  }
+  const first = checkCount(requested, { fallback: DEFAULT_RELATED, max: MAX_RELATED });
   if (first === 0) return [];
   const { store, loaders } = context;
   switch (kind) {

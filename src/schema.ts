@@ -1,6 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import type { DocumentNode } from 'graphql';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import type { DocumentNode, GraphQLSchema } from 'graphql';
 import { gql } from 'graphql-tag';
+import { resolvers } from './resolvers/index.js';
 
 const SCHEMA_DIR = new URL('../schema/', import.meta.url);
 
@@ -10,4 +12,9 @@ export function loadTypeDefs(): DocumentNode[] {
     .filter((name) => name.endsWith('.graphql'))
     .sort()
     .map((name) => gql(readFileSync(new URL(name, SCHEMA_DIR), 'utf8')));
+}
+
+/** The executable schema: the SDL with its resolvers (the same merge Apollo Server does for typeDefs + resolvers). */
+export function buildSchema(): GraphQLSchema {
+  return makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers });
 }

@@ -8,8 +8,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { createContext, type Context } from './context.js';
 import type { ContentStore } from './data/store.js';
-import { resolvers } from './resolvers/index.js';
-import { loadTypeDefs } from './schema.js';
+import { buildSchema } from './schema.js';
 
 export interface ApolloOptions {
   production: boolean;
@@ -20,8 +19,7 @@ export interface ApolloOptions {
 /** The GraphQL engine alone: what tests drive with `executeOperation`, and what the HTTP server mounts. */
 export function createApollo({ production, plugins = [] }: ApolloOptions): ApolloServer<Context> {
   return new ApolloServer<Context>({
-    typeDefs: loadTypeDefs(),
-    resolvers,
+    schema: buildSchema(),
     plugins: [
       ...plugins,
       production

@@ -63,6 +63,8 @@ const TAGS_LINE = /^标签\s*[:：](.*)$/u;
 const FOOTER_EDITOR_LINE = /^编辑\s*[:：](.*)$/u;
 const TEASER_HEADINGS: Record<string, TeaserKind> = { 最近更新: 'LATEST', 热点: 'HOT' };
 const TEASER_LINK = /^详细\s*>+$/u;
+const CREDIT_NAME_MAX = 20;
+const SENTENCE_PUNCTUATION = /[。！？；!?;：:]/u;
 const NAME_SEPARATOR = /\s*[、，,／/|｜]\s*/u;
 
 const CREDIT_LABELS: Record<string, CreditRole> = {
@@ -88,7 +90,8 @@ export function parsePage(text: string, source: string): ParsedPage {
   const fail = (line: number, reason: string): never => {
     throw new PageParseError(source, line, reason);
   };
-  const lastLine = text.split(/\r\n|\r|\n/).length;
+  // Where a missing part is reported when the page simply stops: its last non-blank line.
+  const lastLine = lines.at(-1)?.number ?? 1;
 
   const [crumbLine, titleLine, sourceLine] = lines;
   if (!crumbLine) return fail(1, 'empty page: expected a breadcrumb such as "首页 > 原创 > 正文"');
@@ -98,7 +101,7 @@ export function parsePage(text: string, source: string): ParsedPage {
   }
   const sectionPath = crumbs.at(-1) === ARTICLE_CRUMB ? crumbs.slice(0, -1) : crumbs;
 
-  if (!titleLine || SOURCE_LINE.test(titleLine.text) || titleLine.text.startsWith('来源')) {
+  if (!titleLine || /^来源\s*[:：]/u.test(titleLine.text)) {
     return fail(titleLine?.number ?? lastLine, 'missing title: expected the headline after the breadcrumb');
   }
   const title = titleLine.text;
@@ -178,7 +181,7 @@ export function parsePage(text: string, source: string): ParsedPage {
     const editorMatch = FOOTER_EDITOR_LINE.exec(line.text);
     if (editorMatch) {
       for (const name of splitNames(editorMatch[1]!)) {
-        if (!credits.some((c) => c.role === 'EDITOR' && c.name === name)) credits.push({ role: 'EDITOR', label: '编辑', name });
+        credits.push({ role: 'EDITOR', label: '编辑', name });
       }
       continue;
     }
@@ -187,7 +190,17 @@ export function parsePage(text: string, source: string): ParsedPage {
   // The last teaser of a page may have lost its 详细>> link in scraping; keep its text.
   closeTeaser();
 
-  const page = { sectionPath, title, sourceName: sourceName || null, publishedAt, body, credits, tags, teasers };
+  const page = {
+    sectionPath,
+    title,
+    sourceName: sourceName || null,
+    publishedAt,
+    body,
+    // A name credited twice for the same role (the credits line and the footer's 编辑:) is one credit.
+    credits: credits.filter((c, i) => credits.findIndex((d) => d.role === c.role && d.name === c.name) === i),
+    tags,
+    teasers,
+  };
   return { slug: pageSlug(page), ...page };
 }
 
@@ -209,18 +222,24 @@ function toBlock(text: string): ContentBlock {
   return { type: 'paragraph', text };
 }
 
-/** `撰文:晚上吃早饭编辑:江江封面:萱萱` → three credits; null when the line is not made only of credits. */
+/**
+ * `撰文:晚上吃早饭编辑:江江封面:萱萱` → three credits; null when the line is
+ * not made only of credits. A "name" that is long or holds sentence
+ * punctuation means the line is prose that happens to start with a label
+ * (作者:张三认为……), so it stays in the body.
+ */
 function parseCreditLine(text: string): CreditRecord[] | null {
   const matches = [...text.matchAll(CREDIT_LABEL)];
   if (matches.length === 0 || matches[0]!.index !== 0) return null;
   const credits: CreditRecord[] = [];
-  matches.forEach((match, i) => {
+  for (const [i, match] of matches.entries()) {
     const label = match[1]!;
     const end = matches[i + 1]?.index ?? text.length;
     for (const name of splitNames(text.slice(match.index + match[0].length, end))) {
+      if ([...name].length > CREDIT_NAME_MAX || SENTENCE_PUNCTUATION.test(name)) return null;
       credits.push({ role: CREDIT_LABELS[label]!, label, name });
     }
-  });
+  }
   return credits;
 }
 

@@ -21,8 +21,16 @@ function parse(value: unknown): Date {
 
 // graphql-scalars' DateTime always writes UTC (Z); the portal shows Beijing
 // time, and clients should not have to convert, hence this small scalar.
+// graphql-tools copies every property of a scalar resolver onto the schema's
+// type, description included, so it repeats schema/base.graphql's (a test
+// keeps the two equal).
 export const DateTime = new GraphQLScalarType<Date, string>({
   name: 'DateTime',
+  description: [
+    'An instant in time as an RFC 3339 string with an explicit offset, for example',
+    '`2023-04-23T09:40:36+08:00`. newsgraph writes every time in Beijing time',
+    "(+08:00), the newsroom's own clock, and accepts any offset as input.",
+  ].join('\n'),
   serialize(value) {
     const ms = value instanceof Date ? value.getTime() : value;
     if (typeof ms !== 'number' || !Number.isFinite(ms)) throw new GraphQLError(`cannot serialize ${String(value)} as DateTime`);

@@ -6,8 +6,10 @@ const SENTENCE_END = /[。！？!?…]/u;
 
 /**
  * The start of the body's text in at most `max` characters (code points, so
- * no character is ever split). It ends at the last sentence end that fits;
- * without one it is cut and ends in an ellipsis, which counts toward `max`.
+ * no character is ever split). It ends at the last sentence end that fits
+ * when that keeps at least half of `max`; otherwise one long sentence would
+ * shrink the excerpt to a stub, so the text is cut and ends in an ellipsis,
+ * which counts toward `max`.
  */
 export function makeExcerpt(body: readonly ContentBlock[], max = EXCERPT_MAX_CHARACTERS): string {
   const paragraphs = body.flatMap((b) => (b.type === 'paragraph' && b.text.trim() ? [b.text.trim()] : []));

@@ -1,0 +1,52 @@
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+describe('configuration from the environment', () => {
+  it('defaults to port 4000 and the embedded SQLite store under var/', () => {
+    expect(loadConfig({}, '/srv/newsgraph')).toEqual({
+      nodeEnv: 'development',
+      host: 'localhost',
+      port: 4000,
+      database: { kind: 'sqlite', path: '/srv/newsgraph/var/newsgraph.db' },
+      seedPath: '/srv/newsgraph/data/pages',
+      logLevel: 'info',
+    });
+  });
+
+  it('reads sqlite:PATH relative to the working directory or absolute, and sqlite::memory:', () => {
+    expect(loadConfig({ DATABASE_URL: 'sqlite:data.db' }, '/app').database).toEqual({ kind: 'sqlite', path: resolve('/app/data.db') });
+    expect(loadConfig({ DATABASE_URL: 'sqlite:/tmp/x.db' }).database).toEqual({ kind: 'sqlite', path: '/tmp/x.db' });
+    expect(loadConfig({ DATABASE_URL: 'sqlite:///tmp/y.db' }).database).toEqual({ kind: 'sqlite', path: '/tmp/y.db' });
+    expect(loadConfig({ DATABASE_URL: 'sqlite::memory:' }).database).toEqual({ kind: 'sqlite', path: ':memory:' });
+  });
+
+  it('refuses PostgreSQL clearly until the PostgreSQL store exists', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://localhost:5432/news' })).toThrow(
+      /PostgreSQL store is not available in this version of newsgraph; use sqlite:PATH/,
+    );
+    expect(() => loadConfig({ DATABASE_URL: 'postgresql://localhost/news' })).toThrow(/PostgreSQL/);
+  });
+
+  it('reports every invalid variable at once', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', NODE_ENV: 'staging', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      'NODE_ENV must be one of development, production, test, got "staging"',
+      'PORT must be an integer from 0 to 65535, got "eighty"',
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
+      'DATABASE_URL must start with sqlite: (for example sqlite:var/newsgraph.db), got "mysql://x"',
+    ]);
+    expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT must be an integer from 0 to 65535/);
+  });
+
+  it('turns seeding off with an empty SEED_PATH', () => {
+    expect(loadConfig({ SEED_PATH: '' }).seedPath).toBeNull();
+    expect(loadConfig({ SEED_PATH: 'pages' }, '/app').seedPath).toBe('/app/pages');
+  });
+});

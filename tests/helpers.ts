@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ApolloServer } from '@apollo/server';
+import { print, type DocumentNode, type FormattedExecutionResult } from 'graphql';
+import { createContext, type Context } from '../src/context.js';
+import { openStore } from '../src/data/open-store.js';
+import type { ContentStore, QueryEvent } from '../src/data/store.js';
+import { seedIfEmpty } from '../src/ingest/import-pages.js';
+import { parsePage } from '../src/ingest/parse-page.js';
+import { createApollo } from '../src/server.js';
+
+export const SEED_DIR = new URL('../data/pages/', import.meta.url).pathname;
+export const SEED_FILE = join(SEED_DIR, '000_7c4c67a24975574d.txt');
+
+export interface TestStore {
+  store: ContentStore;
+  dir: string;
+  /** Every statement the store has run, in order; tests clear it to count one operation's statements. */
+  queries: QueryEvent[];
+  close(): Promise<void>;
+}
+
+/** A real SQLite store in a fresh temporary folder, migrated, and seeded unless `seed: false`. */
+export async function createTestStore({ seed = true } = {}): Promise<TestStore> {
+  const dir = mkdtempSync(join(tmpdir(), 'newsgraph-test-'));
+  const queries: QueryEvent[] = [];
+  const store = openStore({ kind: 'sqlite', path: join(dir, 'newsgraph.db') }, { onQuery: (e) => queries.push(e) });
+  await store.migrate();
+  if (seed) await seedIfEmpty(store, SEED_DIR);
+  return {
+    store,
+    dir,
+    queries,
+    close: async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface TestServer extends TestStore {
+  apollo: ApolloServer<Context>;
+  /** Runs an operation on the real schema and returns the whole result. */
+  execute(query: string | DocumentNode, variables?: Record<string, unknown>): Promise<FormattedExecutionResult>;
+  /** Runs an operation and returns `data`, failing with the query and the whole body when there are errors. */
+  expectData<T = any>(query: string | DocumentNode, variables?: Record<string, unknown>): Promise<T>;
+  /** Runs an operation that must fail and returns its errors. */
+  expectErrors(query: string | DocumentNode, variables?: Record<string, unknown>): Promise<NonNullable<FormattedExecutionResult['errors']>>;
+}
+
+export async function createTestServer(options: { seed?: boolean } = {}): Promise<TestServer> {
+  const testStore = await createTestStore(options);
+  const apollo = createApollo({ production: false });
+  const execute = async (query: string | DocumentNode, variables?: Record<string, unknown>) => {
+    const response = await apollo.executeOperation(
+      { query: typeof query === 'string' ? query : print(query), variables },
+      { contextValue: createContext(testStore.store) },
+    );
+    assert(response.body.kind === 'single');
+    return response.body.singleResult;
+  };
+  const describeFailure = (query: string | DocumentNode, body: unknown) =>
+    `${typeof query === 'string' ? query : print(query)}\n→ ${JSON.stringify(body, null, 2)}`;
+  async function expectData<T>(query: string | DocumentNode, variables?: Record<string, unknown>): Promise<T> {
+    const result = await execute(query, variables);
+    if (result.errors !== undefined || result.data == null) {
+      throw new Error(`expected no errors:\n${describeFailure(query, result)}`);
+    }
+    return result.data as T;
+  }
+  return {
+    ...testStore,
+    apollo,
+    execute,
+    expectData,
+    async expectErrors(query, variables) {
+      const result = await execute(query, variables);
+      if (!result.errors?.length) throw new Error(`expected errors:\n${describeFailure(query, result)}`);
+      return result.errors;
+    },
+    close: async () => {
+      await apollo.stop();
+      await testStore.close();
+    },
+  };
+}
+
+export interface PageSpec {
+  title: string;
+  /** Beijing wall-clock time, `YYYY-MM-DD hh:mm:ss`. */
+  time: string;
+  sections?: string[];
+  source?: string;
+  paragraphs?: string[];
+  credits?: string;
+  tags?: string[];
+  hot?: string[];
+}
+
+/** A page in the scraped page-text format, for tests that need more articles than the seed. */
+export function pageText(spec: PageSpec): string {
+  const lines = [
+    [...(spec.sections ?? ['首页', '原创']), '正文'].join(' > '),
+    '',
+    spec.title,
+    '',
+    `来源:${spec.source ?? '测试网'} ${spec.time}`,
+    '',
+    ...(spec.paragraphs ?? [`${spec.title}的正文。`]).flatMap((p) => [p, '']),
+  ];
+  if (spec.credits) lines.push(spec.credits, '');
+  lines.push(`标签:${(spec.tags ?? []).join(' ')}`, '');
+  if (spec.hot) lines.push('热点', '', ...spec.hot.flatMap((t) => [t, '', '详细>>', '']));
+  return lines.join('\n');
+}
+
+/** Saves a page through the importer's write path. */
+export async function addPage(store: ContentStore, spec: PageSpec) {
+  return store.savePage(parsePage(pageText(spec), `test:${spec.title}`));
+}
+
+/** `2023-05-01 08:00:00` plus `minutes`, as the page format writes it. */
+export function beijingTime(minutes: number, base = Date.parse('2023-05-01T08:00:00+08:00')): string {
+  return new Date(base + minutes * 60_000 + 8 * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
+}

@@ -1,0 +1,118 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { buildServer, type Server } from '../src/server.js';
+import { createTestStore, type TestStore } from './helpers.js';
+
+const ARTICLES = '{ articles(first: 1) { totalCount nodes { title section { name } } } }';
+
+describe('over HTTP (Fastify)', () => {
+  let t: TestStore;
+  let server: Server;
+  let url: string;
+  beforeAll(async () => {
+    t = await createTestStore();
+    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', DATABASE_URL: `sqlite:${t.dir}/unused.db` });
+    server = await buildServer({ config, store: t.store });
+    url = `${await server.http.listen({ host: '127.0.0.1', port: 0 })}/graphql`;
+  });
+  afterAll(async () => {
+    await server.http.close();
+    await t.close();
+  });
+
+  it('answers a POSTed query with JSON', async () => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: ARTICLES }),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^application\/(graphql-response\+)?json/);
+    expect(await response.json()).toEqual({
+      data: {
+        articles: {
+          totalCount: 1,
+          nodes: [{ title: '去年股价跌去四分之三的meta 元宇宙的故事才刚刚开始', section: { name: '原创' } }],
+        },
+      },
+    });
+  });
+
+  it('answers a GET query (with the CSRF-safe header Apollo requires)', async () => {
+    const response = await fetch(`${url}?query=${encodeURIComponent('{ sections { slug } }')}`, {
+      headers: { 'apollo-require-preflight': 'true' },
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ data: { sections: [{ slug: 'shouye' }, { slug: 'yuanchuang' }] } });
+  });
+
+  it('reports bad input as a 200 with a BAD_USER_INPUT error, and a broken query as a 400', async () => {
+    const post = (query: string) =>
+      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+    const bad = await post('{ articles(first: 1000) { totalCount } }');
+    expect(bad.status).toBe(200);
+    const body = (await bad.json()) as { errors: { extensions: { code: string } }[] };
+    expect(body.errors[0]?.extensions.code).toBe('BAD_USER_INPUT');
+    const broken = await post('{ articles(');
+    expect(broken.status).toBe(400);
+    expect(((await broken.json()) as typeof body).errors[0]?.extensions.code).toBe('GRAPHQL_PARSE_FAILED');
+  });
+
+  it('serves Apollo Sandbox as the landing page in development', async () => {
+    const response = await fetch(url, { headers: { accept: 'text/html' } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/html');
+    expect(await response.text()).toContain('embeddable-sandbox');
+  });
+});
+
+describe('npm start (the process entry)', () => {
+  it('migrates and seeds a fresh store, serves it, and exits 0 on SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'newsgraph-main-'));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: `sqlite:${dir}/fresh.db`, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let output = '';
+      const address = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          output += chunk;
+          const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+          if (match) resolve(match[1]!);
+        });
+        child.on('exit', (code) => reject(new Error(`exited with ${code} before listening:\n${output}`)));
+      });
+      expect(output).toContain('seeded an empty store');
+      const response = await fetch(`${address}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: ARTICLES }),
+      });
+      expect(((await response.json()) as { data: { articles: { totalCount: number } } }).data.articles.totalCount).toBe(1);
+
+      const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      child.kill('SIGTERM');
+      expect(await exit).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to start with a PostgreSQL DATABASE_URL, saying why', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      env: { ...process.env, DATABASE_URL: 'postgres://localhost/newsgraph' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(1);
+    expect(stderr).toContain('PostgreSQL store is not available');
+  });
+});
