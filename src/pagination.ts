@@ -1,11 +1,19 @@
 import type { Context } from './context.js';
-import type { ArticleKey } from './data/store.js';
+import { descendantIds } from './data/loaders.js';
+import type { ArticleFilterQuery, ArticleKey, SortOrder } from './data/store.js';
 import type { ArticleRecord } from './data/types.js';
 import { badUserInput } from './errors.js';
 
 export const MAX_PAGE_SIZE = 100;
 /** The schema's default for `first`; an explicit null means the same. */
 export const DEFAULT_PAGE_SIZE = 20;
+
+export interface PageInfoModel {
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+  startCursor: string | null;
+  endCursor: string | null;
+}
 
 export interface ArticleEdgeModel {
   cursor: string;
@@ -16,8 +24,27 @@ export interface ArticleEdgeModel {
 export interface ArticlePage {
   edges: ArticleEdgeModel[];
   nodes: ArticleRecord[];
-  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  pageInfo: PageInfoModel;
   totalCount: () => Promise<number>;
+}
+
+/** The GraphQL `ArticleFilter` input. */
+export interface ArticleFilterInput {
+  section?: string | null;
+  tag?: string | null;
+  credit?: string | null;
+  publishedAt?: { from?: Date | null; to?: Date | null } | null;
+}
+
+export type ArticleOrderInput = 'PUBLISHED_AT_DESC' | 'PUBLISHED_AT_ASC';
+
+export interface ArticleListArgs {
+  filter?: ArticleFilterInput | null;
+  orderBy?: ArticleOrderInput | null;
+  first?: number | null;
+  after?: string | null;
+  last?: number | null;
+  before?: string | null;
 }
 
 const CURSOR = /^a1:(\d{1,15}):(\d{1,15})$/;
@@ -41,7 +68,10 @@ export function decodeCursor(cursor: string, argument: string): ArticleKey {
  * A count argument such as `first`, with null read as "not given" (GraphQL
  * lets a client pass null explicitly even where the schema has a default).
  */
-export function checkCount(value: number | null | undefined, { argument = 'first', fallback = DEFAULT_PAGE_SIZE, max = MAX_PAGE_SIZE } = {}): number {
+export function checkCount(
+  value: number | null | undefined,
+  { argument = 'first', fallback = DEFAULT_PAGE_SIZE, max = MAX_PAGE_SIZE } = {},
+): number {
   const count = value ?? fallback;
   if (count < 0 || count > max) {
     throw badUserInput(`"${argument}" must be between 0 and ${max}, got ${count}`, argument, { limit: max });
@@ -49,32 +79,79 @@ export function checkCount(value: number | null | undefined, { argument = 'first
   return count;
 }
 
-/** One page of articles, newest first, optionally limited to some sections. */
+/**
+ * The store filter for a GraphQL filter, optionally inside a section's
+ * subtree (`Section.articles`). An unknown section slug matches nothing.
+ */
+export async function resolveFilter(
+  context: Context,
+  input: ArticleFilterInput | null | undefined,
+  withinSectionId?: string,
+): Promise<ArticleFilterQuery> {
+  const filter: ArticleFilterQuery = {};
+  if (input?.section != null || withinSectionId !== undefined) {
+    const tree = await context.loaders.sections();
+    let ids: string[] | undefined = withinSectionId !== undefined ? descendantIds(tree, withinSectionId) : undefined;
+    if (input?.section != null) {
+      const section = tree.bySlug.get(input.section);
+      const named = section ? descendantIds(tree, section.id) : [];
+      ids = ids ? named.filter((id) => ids!.includes(id)) : named;
+    }
+    filter.sectionIds = ids;
+  }
+  if (input?.tag != null) filter.tagSlug = input.tag;
+  if (input?.credit != null) filter.creditName = input.credit;
+  if (input?.publishedAt?.from != null) filter.publishedFrom = input.publishedAt.from.getTime();
+  if (input?.publishedAt?.to != null) filter.publishedTo = input.publishedAt.to.getTime();
+  return filter;
+}
+
+/**
+ * One page of articles. `firstGiven` says whether the client wrote `first`
+ * itself: its schema default must not turn a `last` request into a mixed one.
+ */
 export async function pageArticles(
   context: Context,
-  args: { first?: number | null; after?: string | null; sectionIds?: readonly string[] },
+  args: ArticleListArgs,
+  { firstGiven, withinSectionId }: { firstGiven: boolean; withinSectionId?: string },
 ): Promise<ArticlePage> {
-  const first = checkCount(args.first);
+  const backwards = args.last != null;
+  if (backwards && firstGiven && args.first != null) {
+    throw badUserInput('give "first" or "last", not both', 'last');
+  }
+  const count = backwards ? checkCount(args.last, { argument: 'last' }) : checkCount(args.first);
   const after = args.after != null ? decodeCursor(args.after, 'after') : null;
+  const before = args.before != null ? decodeCursor(args.before, 'before') : null;
+  const filter = await resolveFilter(context, args.filter, withinSectionId);
+  const order: SortOrder = args.orderBy === 'PUBLISHED_AT_ASC' ? 'asc' : 'desc';
+
   const { store, loaders } = context;
-  const rows = first === 0 ? [] : await store.listArticles({ sectionIds: args.sectionIds, after, limit: first + 1 });
-  const nodes = rows.slice(0, first);
+  // Paging backwards scans from `before` in the opposite order, then turns the page around.
+  const rows =
+    count === 0
+      ? []
+      : await store.listArticles({
+          filter,
+          order: backwards ? (order === 'desc' ? 'asc' : 'desc') : order,
+          after: backwards ? before : after,
+          until: backwards ? after : before,
+          limit: count + 1,
+        });
+  const more = rows.length > count;
+  const nodes = rows.slice(0, count);
+  if (backwards) nodes.reverse();
   for (const node of nodes) loaders.articleById.prime(node.id, node);
   const edges = nodes.map((node) => ({ cursor: encodeCursor(node), node }));
   return {
     edges,
     nodes,
     pageInfo: {
-      hasNextPage: rows.length > first,
-      hasPreviousPage: false,
+      // Relay lets the far side be approximate: a cursor given on that side means items lie beyond it.
+      hasNextPage: backwards ? before !== null : more,
+      hasPreviousPage: backwards ? more : after !== null,
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges.at(-1)?.cursor ?? null,
     },
-    totalCount: () => loaders.articleCount.load(sectionKey(args.sectionIds)),
+    totalCount: () => loaders.articleCount.load(filter),
   };
-}
-
-/** The key the per-request count loader caches a count under. */
-export function sectionKey(sectionIds: readonly string[] | undefined): string {
-  return sectionIds ? [...sectionIds].sort().join(',') : '*';
 }

@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
-import type { ContentStore } from './store.js';
+import { createKeywordLoader } from './keywords.js';
+import type { ArticleFilterQuery, ContentStore } from './store.js';
 import type { ArticleRecord, CreditRecord, SectionRecord, TagRecord, TeaserKind, TeaserRecord } from './types.js';
 
 /** The section tree, loaded whole once per request. */
@@ -22,6 +23,10 @@ const MAX_BATCH = 500;
  */
 export function createLoaders(store: ContentStore) {
   let sections: Promise<SectionTree> | undefined;
+  const articleCount = new DataLoader<ArticleFilterQuery, number, string>(
+    (filters) => Promise.all(filters.map((filter) => store.countArticles({ filter }))),
+    { batch: false, cacheKeyFn: (filter) => JSON.stringify(filter) },
+  );
   const teasers = (kind: TeaserKind) =>
     new DataLoader<string, TeaserRecord[]>((sectionIds) => store.findTeasers({ sectionIds, kind }), {
       maxBatchSize: MAX_BATCH,
@@ -41,12 +46,9 @@ export function createLoaders(store: ContentStore) {
     }),
     hotTeasersBySectionId: teasers('HOT'),
     latestTeasersBySectionId: teasers('LATEST'),
-    /** Counts keyed by a section-set key ('*' for all), so a count asked for twice costs one statement. */
-    articleCount: new DataLoader<string, number>(
-      (keys) =>
-        Promise.all(keys.map((key) => store.countArticles({ sectionIds: key === '*' ? undefined : key.split(',') }))),
-      { batch: false },
-    ),
+    /** Counts by filter, so the same count asked for twice in a request costs one statement. */
+    articleCount,
+    keywords: createKeywordLoader(store, () => articleCount.load({})),
     sections: (): Promise<SectionTree> => (sections ??= store.listSections().then(buildTree)),
   };
 }
@@ -70,6 +72,7 @@ function buildTree(all: SectionRecord[]): SectionTree {
 export function descendantIds(tree: SectionTree, sectionId: string): string[] {
   const ids: string[] = [];
   const visit = (id: string) => {
+    if (ids.includes(id)) return; // a cycle in stored data must not hang a request
     ids.push(id);
     for (const child of tree.children.get(id) ?? []) visit(child.id);
   };

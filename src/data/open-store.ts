@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { DatabaseConfig } from '../config.js';
+import { sqliteSearchIndex } from './search-index.js';
 import { SqlStore } from './sql-store.js';
 import type { ContentStore, QueryEvent } from './store.js';
 import type { Database } from './tables.js';
@@ -31,5 +32,5 @@ export function openStore(config: DatabaseConfig, options: OpenStoreOptions = {}
         }
       : undefined,
   });
-  return new SqlStore(db);
+  return new SqlStore(db, sqliteSearchIndex);
 }

@@ -1,10 +1,20 @@
-import { Migrator, sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { Migrator, sql, type Kysely, type Selectable, type SqlBool, type Transaction } from 'kysely';
 import type { ParsedPage } from '../ingest/parse-page.js';
 import { makeExcerpt } from '../text/excerpt.js';
 import { measureBody } from '../text/measure.js';
 import { slugify } from '../text/slug.js';
 import { migrationProvider } from './migrations/index.js';
-import type { ArticleListQuery, ContentStore, SavePageResult } from './store.js';
+import { filterCondition, keysetCondition } from './sql-filters.js';
+import type { SearchIndex } from './search-index.js';
+import { searchDocument } from './search-document.js';
+import type {
+  ArticleFilterQuery,
+  ArticleListQuery,
+  ContentStore,
+  SavePageResult,
+  SearchMatch,
+  SearchQuery,
+} from './store.js';
 import type { ArticlesTable, Database } from './tables.js';
 import type {
   ArticleRecord,
@@ -25,7 +35,10 @@ type ArticleRow = Selectable<ArticlesTable>;
  * pragmas) lives in the function that builds the Kysely instance.
  */
 export class SqlStore implements ContentStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly search: SearchIndex,
+  ) {}
 
   async migrate(): Promise<void> {
     const { error, results } = await new Migrator({ db: this.db, provider: migrationProvider }).migrateToLatest();
@@ -59,47 +72,59 @@ export class SqlStore implements ContentStore {
     return slugs.map((slug) => bySlug.get(slug) ?? null);
   }
 
-  async listArticles({ sectionIds, after, limit }: ArticleListQuery): Promise<ArticleRecord[]> {
-    let query = this.db.selectFrom('articles').selectAll();
-    if (sectionIds) query = query.where('section_id', 'in', numericIds(sectionIds));
-    if (after) {
-      // A row-value comparison lets the (published_at, id) index seek straight to the cursor.
-      query = query.where((eb) =>
-        eb(eb.refTuple('published_at', 'id'), '<', eb.tuple(after.publishedAt, Number(after.id))),
-      );
-    }
-    const rows = await query.orderBy('published_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+  async listArticles({ filter, order = 'desc', after, until, limit }: ArticleListQuery): Promise<ArticleRecord[]> {
+    let query = this.db.selectFrom('articles').selectAll().where(filterCondition(filter));
+    if (after) query = query.where(keysetCondition(after, order, true));
+    if (until) query = query.where(keysetCondition(until, order, false));
+    const rows = await query.orderBy('published_at', order).orderBy('id', order).limit(limit).execute();
     return rows.map(toArticle);
   }
 
-  async countArticles({ sectionIds }: { sectionIds?: readonly string[] }): Promise<number> {
-    let query = this.db.selectFrom('articles').select((eb) => eb.fn.countAll<number | string>().as('count'));
-    if (sectionIds) query = query.where('section_id', 'in', numericIds(sectionIds));
-    const row = await query.executeTakeFirstOrThrow();
+  async countArticles({ filter }: { filter?: ArticleFilterQuery }): Promise<number> {
+    const row = await this.db
+      .selectFrom('articles')
+      .select((eb) => eb.fn.countAll<number | string>().as('count'))
+      .where(filterCondition(filter))
+      .executeTakeFirstOrThrow();
     return Number(row.count);
   }
 
-  async listLatestArticles({
-    excludeId,
-    sectionIds,
-    limit,
-  }: {
-    excludeId: string;
-    sectionIds?: readonly string[];
-    limit: number;
-  }): Promise<ArticleRecord[]> {
-    if (limit <= 0) return [];
-    const newest = (exclude: number[], sections?: readonly string[]) => {
-      let query = this.db.selectFrom('articles').selectAll().where('id', 'not in', exclude);
-      if (sections) query = query.where('section_id', 'in', numericIds(sections));
-      return query.orderBy('published_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
-    };
-    const rows = sectionIds ? await newest([Number(excludeId)], sectionIds) : [];
-    if (rows.length < limit) {
-      const more = await newest([Number(excludeId), ...rows.map((r) => r.id)]);
-      rows.push(...more.slice(0, limit - rows.length));
+  async searchArticles({ terms, mode, filter, after, limit }: SearchQuery): Promise<SearchMatch[]> {
+    let query = this.db
+      .selectFrom(this.search.matches(terms, mode).as('m'))
+      .innerJoin('articles', 'articles.id', 'm.article_id')
+      .selectAll('articles')
+      .select('m.score')
+      .where(filterCondition(filter));
+    if (after) {
+      query = query.where(
+        sql<SqlBool>`(m.score < ${after.score} OR (m.score = ${after.score} AND (articles.published_at, articles.id) < (${after.publishedAt}, ${Number(after.id)})))`,
+      );
     }
-    return rows.map(toArticle);
+    const rows = await query
+      .orderBy('m.score', 'desc')
+      .orderBy('articles.published_at', 'desc')
+      .orderBy('articles.id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({ article: toArticle(row), score: Number(row.score) }));
+  }
+
+  async countSearchMatches({ terms, mode, filter }: Pick<SearchQuery, 'terms' | 'mode' | 'filter'>): Promise<number> {
+    let query = this.db.selectFrom(this.search.matchingIds(terms, mode).as('m'));
+    // Without a filter the index alone answers; with one, the matches are joined to their articles.
+    const row = filter
+      ? await query
+          .innerJoin('articles', 'articles.id', 'm.article_id')
+          .select((eb) => eb.fn.countAll<number | string>().as('count'))
+          .where(filterCondition(filter))
+          .executeTakeFirstOrThrow()
+      : await query.select((eb) => eb.fn.countAll<number | string>().as('count')).executeTakeFirstOrThrow();
+    return Number(row.count);
+  }
+
+  termDocumentFrequencies({ terms }: { terms: readonly string[] }): Promise<Map<string, number>> {
+    return this.search.documentFrequencies(this.db, terms);
   }
 
   async listArticlesSharingTags({ articleId, limit }: { articleId: string; limit: number }): Promise<ArticleRecord[]> {
@@ -240,6 +265,7 @@ export class SqlStore implements ContentStore {
       }
 
       if (status !== 'unchanged') {
+        await this.search.write(trx, articleId, searchDocument(page.title, page.body), status === 'created');
         await trx.deleteFrom('credits').where('article_id', '=', articleId).execute();
         if (page.credits.length) {
           await trx

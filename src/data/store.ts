@@ -7,12 +7,56 @@ export interface ArticleKey {
   id: string;
 }
 
-export interface ArticleListQuery {
-  /** Only articles in these sections; all sections when absent. */
+/** Which articles a list or a search covers; every condition given must hold. */
+export interface ArticleFilterQuery {
+  /** In one of these sections. */
   sectionIds?: readonly string[];
-  /** Only articles strictly after this position. */
+  /** Carrying the tag with this slug. */
+  tagSlug?: string;
+  /** Crediting someone of exactly this name, in any role. */
+  creditName?: string;
+  /** Published at or after this time (epoch ms). */
+  publishedFrom?: number;
+  /** Published before this time (epoch ms). */
+  publishedTo?: number;
+  /** None of these articles. */
+  excludeIds?: readonly string[];
+}
+
+export type SortOrder = 'desc' | 'asc';
+
+export interface ArticleListQuery {
+  filter?: ArticleFilterQuery;
+  /** By publication time, ties by id; newest first by default. */
+  order?: SortOrder;
+  /** Only articles strictly after this position in `order`. */
   after?: ArticleKey | null;
+  /** Only articles strictly before this position in `order`. */
+  until?: ArticleKey | null;
   limit: number;
+}
+
+/** A position in relevance order: score (higher first), then newest first. */
+export interface SearchKey {
+  score: number;
+  publishedAt: number;
+  id: string;
+}
+
+export interface SearchQuery {
+  /** Normalized terms (src/text/segment.ts); a single CJK character also matches words that start with it. */
+  terms: readonly string[];
+  /** Whether an article must hold every term or any of them. */
+  mode: 'all' | 'any';
+  filter?: ArticleFilterQuery;
+  after?: SearchKey | null;
+  limit: number;
+}
+
+export interface SearchMatch {
+  article: ArticleRecord;
+  /** Relevance: BM25 with title matches weighted 10× body matches; higher is better. */
+  score: number;
 }
 
 export interface SavePageResult {
@@ -36,13 +80,17 @@ export interface ContentStore {
 
   findArticlesByIds(args: { ids: readonly string[] }): Promise<(ArticleRecord | null)[]>;
   findArticlesBySlugs(args: { slugs: readonly string[] }): Promise<(ArticleRecord | null)[]>;
-  /** Articles newest first (by publication time, then id). */
+  /** Articles by publication time (then id), a keyset page at a time. */
   listArticles(query: ArticleListQuery): Promise<ArticleRecord[]>;
-  countArticles(args: { sectionIds?: readonly string[] }): Promise<number>;
-  /** The newest articles other than `excludeId`, from `sectionIds` first when given, then from the whole site. */
-  listLatestArticles(args: { excludeId: string; sectionIds?: readonly string[]; limit: number }): Promise<ArticleRecord[]>;
+  countArticles(args: { filter?: ArticleFilterQuery }): Promise<number>;
   /** Other articles ordered by how many tags they share with `articleId`, then newest first. */
   listArticlesSharingTags(args: { articleId: string; limit: number }): Promise<ArticleRecord[]>;
+
+  /** Full-text search, most relevant first. */
+  searchArticles(query: SearchQuery): Promise<SearchMatch[]>;
+  countSearchMatches(args: Pick<SearchQuery, 'terms' | 'mode' | 'filter'>): Promise<number>;
+  /** For each term, how many articles the search index holds it in (terms never seen are absent). */
+  termDocumentFrequencies(args: { terms: readonly string[] }): Promise<Map<string, number>>;
 
   /** Every section; there are few enough to load whole and walk as a tree in memory. */
   listSections(): Promise<SectionRecord[]>;

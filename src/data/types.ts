@@ -70,6 +70,13 @@ export interface TeaserRecord {
   articleId: string | null;
 }
 
+/** Why a related article was chosen. */
+export interface RelatedReasonRecord {
+  keywords: string[];
+  tags: TagRecord[];
+  score: number;
+}
+
 /** What `Article.related` returns: a curated teaser or a teaser made from one of our articles. */
 export interface RelatedItemRecord {
   kind: RelatedKind;
@@ -78,4 +85,5 @@ export interface RelatedItemRecord {
   url: string | null;
   publishedAt: number | null;
   articleId: string | null;
+  reason: RelatedReasonRecord | null;
 }

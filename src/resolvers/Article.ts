@@ -1,4 +1,6 @@
 import type { ArticleResolvers } from '../__generated__/resolvers-types.js';
+import { DEFAULT_KEYWORDS, MAX_KEYWORDS } from '../data/keywords.js';
+import { checkCount } from '../pagination.js';
 import { relatedItems } from '../related.js';
 
 export const Article: ArticleResolvers = {
@@ -10,5 +12,7 @@ export const Article: ArticleResolvers = {
   },
   credits: (article, _, { loaders }) => loaders.creditsByArticleId.load(article.id),
   tags: (article, _, { loaders }) => loaders.tagsByArticleId.load(article.id),
+  keywords: async (article, { first }, { loaders }) =>
+    (await loaders.keywords.load(article)).display.slice(0, checkCount(first, { fallback: DEFAULT_KEYWORDS, max: MAX_KEYWORDS })),
   related: (article, { kind, first }, context) => relatedItems(context, article, kind, first),
 };

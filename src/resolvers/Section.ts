@@ -1,12 +1,13 @@
 import type { SectionResolvers } from '../__generated__/resolvers-types.js';
-import { descendantIds, pathOf } from '../data/loaders.js';
+import { pathOf } from '../data/loaders.js';
 import { pageArticles } from '../pagination.js';
+import { isArgumentGiven } from './arguments.js';
 
 export const Section: SectionResolvers = {
   parent: async (section, _, { loaders }) =>
     section.parentId === null ? null : ((await loaders.sections()).byId.get(section.parentId) ?? null),
   children: async (section, _, { loaders }) => (await loaders.sections()).children.get(section.id) ?? [],
   path: async (section, _, { loaders }) => pathOf(await loaders.sections(), section),
-  articles: async (section, { first, after }, context) =>
-    pageArticles(context, { first, after, sectionIds: descendantIds(await context.loaders.sections(), section.id) }),
+  articles: (section, args, context, info) =>
+    pageArticles(context, args, { firstGiven: isArgumentGiven(info, 'first'), withinSectionId: section.id }),
 };

@@ -5,6 +5,8 @@ import { ContentBlock } from './ContentBlock.js';
 import { DateTime } from './DateTime.js';
 import { Query } from './Query.js';
 import { RelatedItem } from './RelatedItem.js';
+import { SearchConnection } from './SearchConnection.js';
+import { SearchHit } from './SearchHit.js';
 import { Section } from './Section.js';
 
 export const resolvers: Resolvers = {
@@ -14,5 +16,7 @@ export const resolvers: Resolvers = {
   ArticleConnection,
   ContentBlock,
   RelatedItem,
+  SearchConnection,
+  SearchHit,
   Section,
 };

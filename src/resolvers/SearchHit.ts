@@ -1,0 +1,6 @@
+import type { SearchHitResolvers } from '../__generated__/resolvers-types.js';
+import { snippetOf } from '../search.js';
+
+export const SearchHit: SearchHitResolvers = {
+  snippet: (hit) => snippetOf(hit),
+};
