@@ -14,6 +14,9 @@ const SIMILARITY_KEYWORDS = 10;
 const CANDIDATES = 50;
 /** Shared keywords weigh more than shared tags: every article has keywords, few have careful tags. */
 const KEYWORD_SHARE = 0.7;
+/** A keyword held by more than this share of the archive (and more than the floor) is too common to relate articles. */
+const COMMON_TERM_SHARE = 0.1;
+const COMMON_TERM_FLOOR = 10;
 const TAG_SHARE = 0.3;
 
 /** The teaser modules shown beside an article (see `Article.related` in the schema). */
@@ -77,7 +80,11 @@ async function newestInSection(
 async function similarArticles(context: Context, article: ArticleRecord, first: number): Promise<RelatedItemRecord[]> {
   const { store, loaders } = context;
   const keywords = await loaders.keywords.load(article);
-  const top = keywords.terms.slice(0, SIMILARITY_KEYWORDS);
+  // Terms most of the archive holds say nothing about similarity and would make the search match nearly everything.
+  const top = keywords.terms
+    .map((term, k) => ({ ...term, display: keywords.display[k]! }))
+    .filter((t) => t.articles <= Math.max(COMMON_TERM_FLOOR, keywords.documents * COMMON_TERM_SHARE))
+    .slice(0, SIMILARITY_KEYWORDS);
   const [byKeywords, byTags, ownTags] = await Promise.all([
     top.length
       ? store.searchArticles({ terms: top.map((t) => t.term), mode: 'any', filter: { excludeIds: [article.id] }, limit: CANDIDATES })
@@ -97,7 +104,7 @@ async function similarArticles(context: Context, article: ArticleRecord, first: 
   const scored = ids.map((id, i) => {
     const { other, relevance } = candidates.get(id)!;
     const text = `${other.title}\n${plainText(other)}`;
-    const shared = top.flatMap((t, k) => (mentions(text, t.term) ? [{ weight: t.weight, display: keywords.display[k]! }] : []));
+    const shared = top.filter((t) => mentions(text, t.term));
     const tags = candidateTags[i];
     const sharedTags = !tags || tags instanceof Error ? [] : tags.filter((t) => ownTagIds.has(t.id));
     const score =

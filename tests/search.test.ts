@@ -172,6 +172,26 @@ describe('search in Chinese', () => {
     );
   });
 
+  it('orders a run of equal scores longer than a page by recency, page after page', async () => {
+    for (let i = 0; i < 45; i++) {
+      await addPage(t.store, { title: 'Tiebreak 专题', paragraphs: ['Tiebreak 的正文。'], time: beijingTime(10_000 + i * 7), source: `来源${i}` });
+    }
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const page: Result = await search('tiebreak', { first: 4, after });
+      seen.push(...page.search.edges.map((e) => e.node.article.slug));
+      if (!page.search.pageInfo.hasNextPage) break;
+      after = page.search.pageInfo.endCursor;
+    }
+    expect(seen.filter((s, i) => seen.indexOf(s) !== i)).toEqual([]);
+    expect(seen).toHaveLength(45);
+    // Slugs start with the Beijing date and every article is 7 minutes newer than the last: check by fetching times.
+    const times: string[] = [];
+    for (const slug of seen) times.push((await t.expectData(`query($s: String) { article(slug: $s) { publishedAt } }`, { s: slug })).article.publishedAt);
+    expect(times.map(Date.parse)).toEqual([...times.map(Date.parse)].sort((a, b) => b - a));
+  });
+
   it('applies the same filters as lists', async () => {
     const { search: result } = await search('发布', { filter: { section: 'shouji' } });
     expect(result.edges.map((e) => e.node.article.title).sort()).toEqual(['华为发布鸿蒙操作系统新版本', '苹果发布iPhone 15，首发A17芯片']);

@@ -12,6 +12,8 @@ export const DEFAULT_KEYWORDS = 8;
 export interface ArticleKeywords {
   /** Normalized terms (as indexed), most characteristic first. */
   terms: RankedTerm[];
+  /** How many articles the archive held when they were ranked. */
+  documents: number;
   /** The same terms as the article writes them. */
   display: string[];
 }
@@ -34,7 +36,7 @@ export function createKeywordLoader(store: ContentStore, documentCount: () => Pr
       return articles.map((article, i) => {
         const ranked = rankTerms(counts[i]!, frequencies, documents).slice(0, MAX_KEYWORDS);
         const text = `${article.title}\n${plainText(article)}`;
-        return { terms: ranked, display: ranked.map((r) => surfaceForm(r.term, text)) };
+        return { terms: ranked, documents, display: ranked.map((r) => surfaceForm(r.term, text)) };
       });
     },
     { cacheKeyFn: (article) => `${article.id}@${article.version}`, maxBatchSize: 100 },

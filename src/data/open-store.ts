@@ -1,12 +1,37 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
 import type { DatabaseConfig } from '../config.js';
 import { sqliteSearchIndex } from './search-index.js';
 import { SqlStore } from './sql-store.js';
 import type { ContentStore, QueryEvent } from './store.js';
 import type { Database } from './tables.js';
+
+const STATEMENT_CACHE = 500;
+
+/**
+ * Kysely prepares every statement it runs anew; SQLite's compile step was a
+ * tenth of a bulk load's time. Prepared statements are reused by their SQL
+ * text, keeping the most recently used few hundred.
+ */
+function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql: string) {
+      let statement = cache.get(sql);
+      if (statement) {
+        cache.delete(sql);
+      } else {
+        statement = sqlite.prepare(sql);
+        if (cache.size >= STATEMENT_CACHE) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(sql, statement);
+      return statement;
+    },
+  };
+}
 
 export interface OpenStoreOptions {
   /** Called after every statement the store runs. */
@@ -25,7 +50,7 @@ export function openStore(config: DatabaseConfig, options: OpenStoreOptions = {}
   sqlite.pragma('busy_timeout = 5000');
   const { onQuery } = options;
   const db = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: sqlite }),
+    dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
     log: onQuery
       ? (event) => {
           if (event.level === 'query') onQuery({ sql: event.query.sql, durationMs: event.queryDurationMillis });

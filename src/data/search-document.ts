@@ -1,3 +1,4 @@
+import { isKeywordCandidate } from '../text/keywords.js';
 import { indexTerms } from '../text/segment.js';
 import type { ContentBlock } from './types.js';
 
@@ -5,9 +6,16 @@ import type { ContentBlock } from './types.js';
 export interface SearchDocument {
   title: string;
   body: string;
+  /** The distinct terms that could be keywords, for the archive's term statistics. */
+  terms: string[];
 }
 
 export function searchDocument(title: string, body: readonly ContentBlock[]): SearchDocument {
   const text = body.map((b) => (b.type === 'paragraph' ? b.text : (b.caption ?? ''))).join('\n');
-  return { title: indexTerms(title).join(' '), body: indexTerms(text).join(' ') };
+  const titleTerms = indexTerms(title);
+  const bodyTerms = indexTerms(text);
+  const terms = new Set<string>();
+  for (const term of titleTerms) if (isKeywordCandidate(term)) terms.add(term);
+  for (const term of bodyTerms) if (isKeywordCandidate(term)) terms.add(term);
+  return { title: titleTerms.join(' '), body: bodyTerms.join(' '), terms: [...terms] };
 }

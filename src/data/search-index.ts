@@ -1,4 +1,4 @@
-import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
+import { sql, type RawBuilder, type Transaction } from 'kysely';
 import { isCjkTerm } from '../text/segment.js';
 import type { SearchDocument } from './search-document.js';
 import type { Database } from './tables.js';
@@ -7,16 +7,29 @@ import type { Database } from './tables.js';
 export interface SearchIndex {
   /** A subquery of (article_id, score) for the articles matching `terms`; higher score is more relevant. */
   matches(terms: readonly string[], mode: 'all' | 'any'): RawBuilder<{ article_id: number; score: number }>;
+  /**
+   * The `limit` best matches by score alone, from the index alone: no join,
+   * so a term that most articles hold costs one pass over its postings.
+   * `excludeIds` and a score ceiling (for continuing after a cursor) are the
+   * only conditions it takes.
+   */
+  topMatches(
+    terms: readonly string[],
+    mode: 'all' | 'any',
+    options: { excludeIds?: readonly string[]; maxScore?: number; limit: number },
+  ): RawBuilder<{ article_id: number; score: number }>;
   /** A subquery of the ids of the articles matching `terms`, without scoring them. */
   matchingIds(terms: readonly string[], mode: 'all' | 'any'): RawBuilder<{ article_id: number }>;
   /** Indexes an article, replacing what was indexed for it before. */
   write(trx: Transaction<Database>, articleId: number, doc: SearchDocument, isNew: boolean): Promise<void>;
-  documentFrequencies(db: Kysely<Database>, terms: readonly string[]): Promise<Map<string, number>>;
+  /** Adds `deltas` (term → change in the number of articles holding it) to the term statistics, in one statement. */
+  addTermCounts(trx: Transaction<Database>, deltas: ReadonlyMap<string, number>): Promise<void>;
 }
 
 /** BM25 column weights: a term in the title counts ten times one in the body. */
 const TITLE_WEIGHT = 10;
 const BODY_WEIGHT = 1;
+const SCORE = sql`-bm25(article_search, ${sql.lit(TITLE_WEIGHT)}, ${sql.lit(BODY_WEIGHT)})`;
 
 /**
  * SQLite FTS5. Every term becomes a quoted FTS5 string, so nothing a user
@@ -27,8 +40,17 @@ const BODY_WEIGHT = 1;
 export const sqliteSearchIndex: SearchIndex = {
   matches(terms, mode) {
     return sql<{ article_id: number; score: number }>`(
-      SELECT rowid AS article_id, -bm25(article_search, ${sql.lit(TITLE_WEIGHT)}, ${sql.lit(BODY_WEIGHT)}) AS score
+      SELECT rowid AS article_id, ${SCORE} AS score
       FROM article_search WHERE article_search MATCH ${ftsExpression(terms, mode)})`;
+  },
+  topMatches(terms, mode, { excludeIds, maxScore, limit }) {
+    const conditions = [sql`article_search MATCH ${ftsExpression(terms, mode)}`];
+    if (excludeIds?.length) conditions.push(sql`rowid NOT IN (${sql.join(excludeIds.map(Number))})`);
+    if (maxScore !== undefined) conditions.push(sql`${SCORE} <= ${maxScore}`);
+    return sql<{ article_id: number; score: number }>`(
+      SELECT rowid AS article_id, ${SCORE} AS score FROM article_search
+      WHERE ${sql.join(conditions, sql` AND `)}
+      ORDER BY score DESC LIMIT ${limit})`;
   },
   matchingIds(terms, mode) {
     return sql<{ article_id: number }>`(
@@ -38,11 +60,13 @@ export const sqliteSearchIndex: SearchIndex = {
     if (!isNew) await sql`DELETE FROM article_search WHERE rowid = ${articleId}`.execute(trx);
     await sql`INSERT INTO article_search (rowid, title, body) VALUES (${articleId}, ${doc.title}, ${doc.body})`.execute(trx);
   },
-  async documentFrequencies(db, terms) {
-    if (terms.length === 0) return new Map();
-    const { rows } = await sql<{ term: string; doc: number }>`
-      SELECT term, doc FROM article_search_terms WHERE term IN (${sql.join([...terms])})`.execute(db);
-    return new Map(rows.map((r) => [r.term, Number(r.doc)]));
+  async addTermCounts(trx, deltas) {
+    if (deltas.size === 0) return;
+    // A bulk load changes tens of thousands of counts per batch: one statement over a JSON object, not one each.
+    await sql`INSERT INTO search_terms (term, articles)
+      SELECT key, value FROM json_each(${JSON.stringify(Object.fromEntries(deltas))}) WHERE true
+      ON CONFLICT (term) DO UPDATE SET articles = articles + excluded.articles`.execute(trx);
+    if ([...deltas.values()].some((d) => d < 0)) await trx.deleteFrom('search_terms').where('articles', '<=', 0).execute();
   },
 };
 

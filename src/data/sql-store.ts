@@ -1,11 +1,10 @@
 import { Migrator, sql, type Kysely, type Selectable, type SqlBool, type Transaction } from 'kysely';
 import type { ParsedPage } from '../ingest/parse-page.js';
-import { makeExcerpt } from '../text/excerpt.js';
-import { measureBody } from '../text/measure.js';
 import { slugify } from '../text/slug.js';
 import { migrationProvider } from './migrations/index.js';
 import { filterCondition, keysetCondition } from './sql-filters.js';
 import type { SearchIndex } from './search-index.js';
+import { preparePage, type PreparedPage } from './prepare-page.js';
 import { searchDocument } from './search-document.js';
 import type {
   ArticleFilterQuery,
@@ -89,7 +88,43 @@ export class SqlStore implements ContentStore {
     return Number(row.count);
   }
 
-  async searchArticles({ terms, mode, filter, after, limit }: SearchQuery): Promise<SearchMatch[]> {
+  async searchArticles(query: SearchQuery): Promise<SearchMatch[]> {
+    const onlyExclusions = !query.filter || Object.keys(query.filter).every((k) => k === 'excludeIds');
+    return (onlyExclusions ? await this.searchIndexFirst(query) : null) ?? this.searchJoined(query);
+  }
+
+  /**
+   * Ranks in the index alone and reads only the winners' rows. Exact: the
+   * index returns `TIE_MARGIN` more rows than the page needs so ties on the
+   * page's last score can be ordered by recency, and when the ties run past
+   * even that, it gives up (null) and the joined query decides.
+   */
+  private async searchIndexFirst({ terms, mode, filter, after, limit }: SearchQuery): Promise<SearchMatch[] | null> {
+    const window = limit + TIE_MARGIN;
+    const top = await this.db
+      .selectFrom(this.search.topMatches(terms, mode, { excludeIds: filter?.excludeIds, maxScore: after?.score, limit: window }).as('m'))
+      .select(['m.article_id', 'm.score'])
+      .execute();
+    const articles = await this.findArticlesByIds({ ids: top.map((t) => String(t.article_id)) });
+    const matches: SearchMatch[] = [];
+    top.forEach((t, i) => {
+      const article = articles[i];
+      if (!article) return;
+      const score = Number(t.score);
+      // Rows tied with the cursor's score that come before it in recency order were on earlier pages.
+      if (after && score === after.score && compareKeys(article, after) >= 0) return;
+      matches.push({ article, score });
+    });
+    matches.sort((a, b) => b.score - a.score || compareKeys(b.article, a.article));
+    const page = matches.slice(0, limit);
+    if (top.length === window) {
+      const lowest = Number(top.at(-1)!.score);
+      if (page.length < limit || page.at(-1)!.score === lowest) return null;
+    }
+    return page;
+  }
+
+  private async searchJoined({ terms, mode, filter, after, limit }: SearchQuery): Promise<SearchMatch[]> {
     let query = this.db
       .selectFrom(this.search.matches(terms, mode).as('m'))
       .innerJoin('articles', 'articles.id', 'm.article_id')
@@ -123,8 +158,17 @@ export class SqlStore implements ContentStore {
     return Number(row.count);
   }
 
-  termDocumentFrequencies({ terms }: { terms: readonly string[] }): Promise<Map<string, number>> {
-    return this.search.documentFrequencies(this.db, terms);
+  async termDocumentFrequencies({ terms }: { terms: readonly string[] }): Promise<Map<string, number>> {
+    const frequencies = new Map<string, number>();
+    for (let i = 0; i < terms.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('search_terms')
+        .select(['term', 'articles'])
+        .where('term', 'in', terms.slice(i, i + 500))
+        .execute();
+      for (const row of rows) frequencies.set(row.term, Number(row.articles));
+    }
+    return frequencies;
   }
 
   async listArticlesSharingTags({ articleId, limit }: { articleId: string; limit: number }): Promise<ArticleRecord[]> {
@@ -216,76 +260,89 @@ export class SqlStore implements ContentStore {
     }));
   }
 
-  savePage(page: ParsedPage): Promise<SavePageResult> {
+  async savePage(page: ParsedPage): Promise<SavePageResult> {
+    const [result] = await this.savePages([preparePage(page)]);
+    return result!;
+  }
+
+  savePages(pages: readonly PreparedPage[]): Promise<SavePageResult[]> {
     return this.db.transaction().execute(async (trx) => {
-      const now = Date.now();
-      const sectionId = await ensureSectionPath(trx, page.sectionPath, now);
-      const { wordCount, readingMinutes } = measureBody(page.body);
-      const values = {
-        slug: page.slug,
-        title: page.title,
-        source_name: page.sourceName,
-        source_url: null,
-        published_at: page.publishedAt,
-        section_id: sectionId,
-        body: JSON.stringify(page.body),
-        excerpt: makeExcerpt(page.body),
-        word_count: wordCount,
-        reading_minutes: readingMinutes,
-      };
-      const credits = JSON.stringify(page.credits);
-      const existing = await trx.selectFrom('articles').selectAll().where('slug', '=', page.slug).executeTakeFirst();
-
-      let articleId: number;
-      let status: SavePageResult['status'];
-      if (!existing) {
-        const inserted = await trx
-          .insertInto('articles')
-          .values({ ...values, created_at: now, updated_at: now })
-          .returning('id')
-          .executeTakeFirstOrThrow();
-        articleId = inserted.id;
-        status = 'created';
-      } else {
-        articleId = existing.id;
-        const oldCredits = await creditsOf(trx, articleId);
-        const oldTags = await tagNamesOf(trx, articleId);
-        const same =
-          (Object.keys(values) as (keyof typeof values)[]).every((k) => existing[k] === values[k]) &&
-          JSON.stringify(oldCredits) === credits &&
-          JSON.stringify(oldTags) === JSON.stringify(page.tags);
-        status = same ? 'unchanged' : 'updated';
-        if (!same) {
-          await trx
-            .updateTable('articles')
-            .set((eb) => ({ ...values, updated_at: now, version: eb('version', '+', 1) }))
-            .where('id', '=', articleId)
-            .execute();
-        }
-      }
-
-      if (status !== 'unchanged') {
-        await this.search.write(trx, articleId, searchDocument(page.title, page.body), status === 'created');
-        await trx.deleteFrom('credits').where('article_id', '=', articleId).execute();
-        if (page.credits.length) {
-          await trx
-            .insertInto('credits')
-            .values(page.credits.map((c, position) => ({ article_id: articleId, position, ...c })))
-            .execute();
-        }
-        await trx.deleteFrom('article_tags').where('article_id', '=', articleId).execute();
-        for (const [position, name] of page.tags.entries()) {
-          const tagId = await ensureTag(trx, name);
-          await trx.insertInto('article_tags').values({ article_id: articleId, tag_id: tagId, position }).execute();
-        }
-      }
-
-      for (const kind of ['HOT', 'LATEST'] as const) {
-        const teasers = page.teasers.filter((t) => t.kind === kind);
-        if (teasers.length) await replaceTeasers(trx, sectionId, kind, teasers.map((t) => t.text), page.publishedAt);
-      }
-      return { articleId: String(articleId), slug: page.slug, status };
+      const cache: WriteCache = { sections: new Map(), tags: new Map(), termDeltas: new Map() };
+      const results: SavePageResult[] = [];
+      for (const page of pages) results.push(await this.writePage(trx, page, cache));
+      await this.search.addTermCounts(trx, cache.termDeltas);
+      return results;
     });
+  }
+
+  private async writePage(trx: Transaction<Database>, prepared: PreparedPage, cache: WriteCache): Promise<SavePageResult> {
+    const { page } = prepared;
+    const now = Date.now();
+    const sectionId = await ensureSectionPath(trx, page.sectionPath, now, cache);
+    const values = {
+      slug: page.slug,
+      title: page.title,
+      source_name: page.sourceName,
+      source_url: null,
+      published_at: page.publishedAt,
+      section_id: sectionId,
+      body: prepared.bodyJson,
+      excerpt: prepared.excerpt,
+      word_count: prepared.wordCount,
+      reading_minutes: prepared.readingMinutes,
+    };
+    const credits = JSON.stringify(page.credits);
+    const existing = await trx.selectFrom('articles').selectAll().where('slug', '=', page.slug).executeTakeFirst();
+
+    let articleId: number;
+    let status: SavePageResult['status'];
+    if (!existing) {
+      const inserted = await trx
+        .insertInto('articles')
+        .values({ ...values, created_at: now, updated_at: now })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      articleId = inserted.id;
+      status = 'created';
+    } else {
+      articleId = existing.id;
+      const oldCredits = await creditsOf(trx, articleId);
+      const oldTags = await tagNamesOf(trx, articleId);
+      const same =
+        (Object.keys(values) as (keyof typeof values)[]).every((k) => existing[k] === values[k]) &&
+        JSON.stringify(oldCredits) === credits &&
+        JSON.stringify(oldTags) === JSON.stringify(page.tags);
+      status = same ? 'unchanged' : 'updated';
+      if (!same) {
+        await trx
+          .updateTable('articles')
+          .set((eb) => ({ ...values, updated_at: now, version: eb('version', '+', 1) }))
+          .where('id', '=', articleId)
+          .execute();
+      }
+    }
+
+    if (status !== 'unchanged') {
+      await this.search.write(trx, articleId, prepared.search, status === 'created');
+      await trx.deleteFrom('credits').where('article_id', '=', articleId).execute();
+      if (page.credits.length) {
+        await trx
+          .insertInto('credits')
+          .values(page.credits.map((c, position) => ({ article_id: articleId, position, ...c })))
+          .execute();
+      }
+      await trx.deleteFrom('article_tags').where('article_id', '=', articleId).execute();
+      for (const [position, name] of page.tags.entries()) {
+        const tagId = await ensureTag(trx, name, cache);
+        await trx.insertInto('article_tags').values({ article_id: articleId, tag_id: tagId, position }).execute();
+      }
+    }
+
+    for (const kind of ['HOT', 'LATEST'] as const) {
+      const teasers = page.teasers.filter((t) => t.kind === kind);
+      if (teasers.length) await replaceTeasers(trx, sectionId, kind, teasers.map((t) => t.text), page.publishedAt);
+    }
+    return { articleId: String(articleId), slug: page.slug, status };
   }
 }
 
@@ -310,8 +367,19 @@ async function tagNamesOf(trx: Transaction<Database>, articleId: number): Promis
   return rows.map((r) => r.name);
 }
 
+/** Ids already looked up in this transaction: a bulk load names the same few sections and tags again and again. */
+interface WriteCache {
+  sections: Map<string, number>;
+  tags: Map<string, number>;
+  /** Changes to the term statistics, written once per transaction. */
+  termDeltas: Map<string, number>;
+}
+
 /** Finds or creates each section of a breadcrumb under the one before it; returns the last one's id. */
-async function ensureSectionPath(trx: Transaction<Database>, path: readonly string[], now: number): Promise<number> {
+async function ensureSectionPath(trx: Transaction<Database>, path: readonly string[], now: number, cache: WriteCache): Promise<number> {
+  const key = path.join('\u0000');
+  const known = cache.sections.get(key);
+  if (known !== undefined) return known;
   let parentId: number | null = null;
   for (const name of path) {
     const parent: number | null = parentId;
@@ -341,16 +409,23 @@ async function ensureSectionPath(trx: Transaction<Database>, path: readonly stri
     parentId = inserted.id;
   }
   if (parentId === null) throw new Error('a section path needs at least one section');
+  cache.sections.set(key, parentId);
   return parentId;
 }
 
-async function ensureTag(trx: Transaction<Database>, name: string): Promise<number> {
+async function ensureTag(trx: Transaction<Database>, name: string, cache: WriteCache): Promise<number> {
+  const known = cache.tags.get(name);
+  if (known !== undefined) return known;
   const found = await trx.selectFrom('tags').select('id').where('name', '=', name).executeTakeFirst();
-  if (found) return found.id;
+  if (found) {
+    cache.tags.set(name, found.id);
+    return found.id;
+  }
   const slug = await uniqueSlug(slugify(name), async (s) =>
     Boolean(await trx.selectFrom('tags').select('id').where('slug', '=', s).executeTakeFirst()),
   );
   const inserted = await trx.insertInto('tags').values({ slug, name }).returning('id').executeTakeFirstOrThrow();
+  cache.tags.set(name, inserted.id);
   return inserted.id;
 }
 
@@ -415,6 +490,14 @@ function toArticle(row: ArticleRow): ArticleRecord {
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };
+}
+
+/** Extra index rows fetched so that ties at a page's end can be put in recency order. */
+const TIE_MARGIN = 20;
+
+/** Order of two positions by recency: positive when `a` is newer (later, or same time and higher id). */
+function compareKeys(a: { publishedAt: number; id: string }, b: { publishedAt: number; id: string }): number {
+  return a.publishedAt - b.publishedAt || Number(a.id) - Number(b.id);
 }
 
 function numericIds(ids: readonly string[]): number[] {

@@ -1,4 +1,5 @@
 import type { ParsedPage } from '../ingest/parse-page.js';
+import type { PreparedPage } from './prepare-page.js';
 import type { ArticleRecord, CreditRecord, SectionRecord, TagRecord, TeaserKind, TeaserRecord } from './types.js';
 
 /** A position in the newest-first article order: the sort key and the id that breaks ties. */
@@ -104,6 +105,8 @@ export interface ContentStore {
    * exists), its credits and tags, and its teaser lists. All or nothing.
    */
   savePage(page: ParsedPage): Promise<SavePageResult>;
+  /** Writes many prepared pages (`preparePage`) the same way as `savePage`, all in one transaction (bulk loads). */
+  savePages(pages: readonly PreparedPage[]): Promise<SavePageResult[]>;
 }
 
 /** What the store reports of each statement it runs; used for metrics and by tests that count statements. */

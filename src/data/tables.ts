@@ -62,6 +62,12 @@ export interface TeasersTable {
   curated_at: number;
 }
 
+export interface SearchTermsTable {
+  term: string;
+  /** How many articles hold the term. */
+  articles: number;
+}
+
 export interface Database {
   sections: SectionsTable;
   articles: ArticlesTable;
@@ -69,4 +75,5 @@ export interface Database {
   tags: TagsTable;
   article_tags: ArticleTagsTable;
   teasers: TeasersTable;
+  search_terms: SearchTermsTable;
 }

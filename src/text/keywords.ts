@@ -37,6 +37,8 @@ export function termCounts(titleWords: readonly string[], bodyWords: readonly st
 export interface RankedTerm {
   term: string;
   weight: number;
+  /** How many archive articles hold the term. */
+  articles: number;
 }
 
 /**
@@ -76,7 +78,7 @@ export function rankTerms(counts: ReadonlyMap<string, number>, documentFrequency
     const df = documentFrequency.get(term) ?? 0;
     const archive = Math.log((documents + 1) / (df + 1)) + 1;
     const idf = (documents * archive + PRIOR_DOCUMENTS * generalIdf(term)) / (documents + PRIOR_DOCUMENTS);
-    ranked.push({ term, weight: count * idf });
+    ranked.push({ term, weight: count * idf, articles: df });
   }
   return ranked.sort((a, b) => b.weight - a.weight || [...b.term].length - [...a.term].length || (a.term < b.term ? -1 : 1));
 }

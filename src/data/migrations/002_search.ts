@@ -14,18 +14,28 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     content = '', contentless_delete = 1,
     tokenize = 'unicode61 remove_diacritics 2'
   )`.execute(db);
-  // One row per indexed term with the number of articles holding it: the corpus statistics behind keywords.
-  await sql`CREATE VIRTUAL TABLE article_search_terms USING fts5vocab(article_search, 'row')`.execute(db);
+  // How many articles hold each term that can be a keyword: the archive statistics behind keywords.
+  // FTS5's own vocabulary table knows the same, but reads a term's whole posting list to count it.
+  await db.schema
+    .createTable('search_terms')
+    .addColumn('term', 'text', (c) => c.primaryKey())
+    .addColumn('articles', 'integer', (c) => c.notNull())
+    .execute();
 
   // Articles stored before the index existed are indexed now.
   const rows = await sql<{ id: number; title: string; body: string }>`SELECT id, title, body FROM articles`.execute(db);
+  const counts = new Map<string, number>();
   for (const row of rows.rows) {
     const doc = searchDocument(row.title, JSON.parse(row.body) as ContentBlock[]);
     await sql`INSERT INTO article_search (rowid, title, body) VALUES (${row.id}, ${doc.title}, ${doc.body})`.execute(db);
+    for (const term of doc.terms) counts.set(term, (counts.get(term) ?? 0) + 1);
+  }
+  for (const [term, articles] of counts) {
+    await sql`INSERT INTO search_terms (term, articles) VALUES (${term}, ${articles})`.execute(db);
   }
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  await sql`DROP TABLE article_search_terms`.execute(db);
+  await db.schema.dropTable('search_terms').execute();
   await sql`DROP TABLE article_search`.execute(db);
 }
