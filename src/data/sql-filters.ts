@@ -6,6 +6,11 @@ import type { ArticleFilterQuery, ArticleKey, SortOrder } from './store.js';
 
 const TRUE = sql<SqlBool>`1 = 1`;
 
+/** Whether a filter narrows anything down beyond excluding a few articles by id. */
+export function narrowsBeyondExclusions(filter: ArticleFilterQuery | undefined): boolean {
+  return Object.entries(filter ?? {}).some(([key, value]) => key !== 'excludeIds' && value !== undefined);
+}
+
 export function filterCondition(filter: ArticleFilterQuery | undefined): RawBuilder<SqlBool> {
   if (!filter) return TRUE;
   const parts: RawBuilder<unknown>[] = [];

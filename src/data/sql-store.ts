@@ -2,7 +2,7 @@ import { Migrator, sql, type Kysely, type Selectable, type SqlBool, type Transac
 import type { ParsedPage } from '../ingest/parse-page.js';
 import { slugify } from '../text/slug.js';
 import { migrationProvider } from './migrations/index.js';
-import { filterCondition, keysetCondition } from './sql-filters.js';
+import { filterCondition, keysetCondition, narrowsBeyondExclusions } from './sql-filters.js';
 import type { SearchIndex } from './search-index.js';
 import { preparePage, type PreparedPage } from './prepare-page.js';
 import { searchDocument } from './search-document.js';
@@ -89,8 +89,7 @@ export class SqlStore implements ContentStore {
   }
 
   async searchArticles(query: SearchQuery): Promise<SearchMatch[]> {
-    const onlyExclusions = !query.filter || Object.keys(query.filter).every((k) => k === 'excludeIds');
-    return (onlyExclusions ? await this.searchIndexFirst(query) : null) ?? this.searchJoined(query);
+    return (narrowsBeyondExclusions(query.filter) ? null : await this.searchIndexFirst(query)) ?? this.searchJoined(query);
   }
 
   /**
@@ -148,7 +147,7 @@ export class SqlStore implements ContentStore {
   async countSearchMatches({ terms, mode, filter }: Pick<SearchQuery, 'terms' | 'mode' | 'filter'>): Promise<number> {
     let query = this.db.selectFrom(this.search.matchingIds(terms, mode).as('m'));
     // Without a filter the index alone answers; with one, the matches are joined to their articles.
-    const row = filter
+    const row = narrowsBeyondExclusions(filter) || filter?.excludeIds?.length
       ? await query
           .innerJoin('articles', 'articles.id', 'm.article_id')
           .select((eb) => eb.fn.countAll<number | string>().as('count'))
@@ -324,6 +323,11 @@ export class SqlStore implements ContentStore {
 
     if (status !== 'unchanged') {
       await this.search.write(trx, articleId, prepared.search, status === 'created');
+      const count = (terms: readonly string[], delta: number) => {
+        for (const term of terms) cache.termDeltas.set(term, (cache.termDeltas.get(term) ?? 0) + delta);
+      };
+      if (existing) count(searchDocument(existing.title, JSON.parse(existing.body) as ContentBlock[]).terms, -1);
+      count(prepared.search.terms, 1);
       await trx.deleteFrom('credits').where('article_id', '=', articleId).execute();
       if (page.credits.length) {
         await trx
