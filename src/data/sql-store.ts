@@ -170,24 +170,36 @@ export class SqlStore implements ContentStore {
     return frequencies;
   }
 
+  /**
+   * Candidates are each of the article's tags' newest `TAG_CANDIDATES`
+   * articles, one index range per tag; counting overlaps across every article
+   * of a popular tag took 70–140 ms at 100,000 articles.
+   */
   async listArticlesSharingTags({ articleId, limit }: { articleId: string; limit: number }): Promise<ArticleRecord[]> {
     if (limit <= 0) return [];
-    const rows = await this.db
-      .selectFrom('article_tags as mine')
-      .innerJoin('article_tags as theirs', (join) =>
-        join.onRef('theirs.tag_id', '=', 'mine.tag_id').onRef('theirs.article_id', '!=', 'mine.article_id'),
-      )
-      .innerJoin('articles', 'articles.id', 'theirs.article_id')
-      .selectAll('articles')
-      .select((eb) => eb.fn.countAll<number>().as('shared'))
-      .where('mine.article_id', '=', Number(articleId))
-      .groupBy('articles.id')
-      .orderBy('shared', 'desc')
-      .orderBy('articles.published_at', 'desc')
-      .orderBy('articles.id', 'desc')
-      .limit(limit)
-      .execute();
-    return rows.map(toArticle);
+    const tags = await this.db.selectFrom('article_tags').select('tag_id').where('article_id', '=', Number(articleId)).execute();
+    const shared = new Map<number, { count: number; publishedAt: number }>();
+    for (const { tag_id } of tags) {
+      const rows = await this.db
+        .selectFrom('article_tags')
+        .select(['article_id', 'published_at'])
+        .where('tag_id', '=', tag_id)
+        .where('article_id', '!=', Number(articleId))
+        .orderBy('published_at', 'desc')
+        .orderBy('article_id', 'desc')
+        .limit(TAG_CANDIDATES)
+        .execute();
+      for (const row of rows) {
+        const entry = shared.get(row.article_id) ?? { count: 0, publishedAt: Number(row.published_at) };
+        entry.count++;
+        shared.set(row.article_id, entry);
+      }
+    }
+    const best = [...shared]
+      .sort(([idA, a], [idB, b]) => b.count - a.count || b.publishedAt - a.publishedAt || idB - idA)
+      .slice(0, limit)
+      .map(([id]) => String(id));
+    return (await this.findArticlesByIds({ ids: best })).filter((a): a is ArticleRecord => a !== null);
   }
 
   async listSections(): Promise<SectionRecord[]> {
@@ -338,7 +350,10 @@ export class SqlStore implements ContentStore {
       await trx.deleteFrom('article_tags').where('article_id', '=', articleId).execute();
       for (const [position, name] of page.tags.entries()) {
         const tagId = await ensureTag(trx, name, cache);
-        await trx.insertInto('article_tags').values({ article_id: articleId, tag_id: tagId, position }).execute();
+        await trx
+          .insertInto('article_tags')
+          .values({ article_id: articleId, tag_id: tagId, position, published_at: page.publishedAt })
+          .execute();
       }
     }
 
@@ -495,6 +510,9 @@ function toArticle(row: ArticleRow): ArticleRecord {
     updatedAt: Number(row.updated_at),
   };
 }
+
+/** How many of a tag's newest articles are considered as sharing it. */
+const TAG_CANDIDATES = 200;
 
 /** Extra index rows fetched so that ties at a page's end can be put in recency order. */
 const TIE_MARGIN = 20;

@@ -47,6 +47,8 @@ export interface ArticleTagsTable {
   article_id: number;
   tag_id: number;
   position: number;
+  /** The article's publication time (kept in step with `articles.published_at`). */
+  published_at: number;
 }
 
 export interface TeasersTable {

@@ -62,9 +62,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('article_id', 'integer', (c) => c.notNull().references('articles.id').onDelete('cascade'))
     .addColumn('tag_id', 'integer', (c) => c.notNull().references('tags.id'))
     .addColumn('position', 'integer', (c) => c.notNull())
+    // The article's publication time, repeated here so a tag's newest articles are one index range.
+    .addColumn('published_at', 'bigint', (c) => c.notNull())
     .addPrimaryKeyConstraint('article_tags_pk', ['article_id', 'tag_id'])
     .execute();
-  await db.schema.createIndex('article_tags_tag').on('article_tags').columns(['tag_id', 'article_id']).execute();
+  await db.schema
+    .createIndex('article_tags_tag')
+    .on('article_tags')
+    .columns(['tag_id', 'published_at', 'article_id'])
+    .execute();
 
   await db.schema
     .createTable('teasers')
