@@ -6,14 +6,34 @@ import type { ArticleFilterQuery, ArticleKey, SortOrder } from './store.js';
 
 const TRUE = sql<SqlBool>`1 = 1`;
 
-/** Whether a filter narrows anything down beyond excluding a few articles by id. */
+/** Whether a filter narrows anything down beyond visibility and excluding a few articles by id. */
 export function narrowsBeyondExclusions(filter: ArticleFilterQuery | undefined): boolean {
-  return Object.entries(filter ?? {}).some(([key, value]) => key !== 'excludeIds' && value !== undefined);
+  return Object.entries(filter ?? {}).some(([key, value]) => key !== 'excludeIds' && key !== 'includeHidden' && value !== undefined);
 }
 
+/**
+ * Drafts and deleted articles: hidden whatever the time. The partial index
+ * `articles_unpublished` is built on exactly this condition (migration 003),
+ * which is what lets SQLite use it, so the text is shared, not repeated.
+ */
+export const HIDDEN_FOR_GOOD = `status <> 'PUBLISHED' OR deleted_at IS NOT NULL`;
+
+/** The public may see an article that is published, not deleted, and whose time has come. */
+export function visibleCondition(now: number): RawBuilder<SqlBool> {
+  return sql<SqlBool>`(articles.status = 'PUBLISHED' AND articles.deleted_at IS NULL AND articles.published_at <= ${now})`;
+}
+
+/** The ids of every article the public may not see now: few, and found through two indexes. */
+export function hiddenIds(now: number): RawBuilder<{ id: number }> {
+  return sql<{ id: number }>`SELECT id FROM articles WHERE ${sql.raw(HIDDEN_FOR_GOOD)}
+    UNION SELECT id FROM articles WHERE published_at > ${now}`;
+}
+
+/** Every condition of `filter`, and unless it says `includeHidden`, visibility to the public. */
 export function filterCondition(filter: ArticleFilterQuery | undefined): RawBuilder<SqlBool> {
-  if (!filter) return TRUE;
   const parts: RawBuilder<unknown>[] = [];
+  if (!filter?.includeHidden) parts.push(visibleCondition(Date.now()));
+  if (!filter) return sql<SqlBool>`${parts[0]!}`;
   if (filter.sectionIds) parts.push(sql`articles.section_id IN (${inList(filter.sectionIds)})`);
   if (filter.tagSlug !== undefined) {
     parts.push(sql`articles.id IN (

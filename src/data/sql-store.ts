@@ -2,7 +2,7 @@ import { Migrator, sql, type Kysely, type Selectable, type SqlBool, type Transac
 import type { ParsedPage } from '../ingest/parse-page.js';
 import { slugify } from '../text/slug.js';
 import { migrationProvider } from './migrations/index.js';
-import { filterCondition, keysetCondition, narrowsBeyondExclusions } from './sql-filters.js';
+import { filterCondition, hiddenIds, keysetCondition, narrowsBeyondExclusions } from './sql-filters.js';
 import type { SearchIndex } from './search-index.js';
 import { preparePage, type PreparedPage } from './prepare-page.js';
 import { searchDocument } from './search-document.js';
@@ -17,6 +17,7 @@ import type {
 import type { ArticlesTable, Database } from './tables.js';
 import type {
   ArticleRecord,
+  ArticleStatus,
   ContentBlock,
   CreditRecord,
   CreditRole,
@@ -56,17 +57,27 @@ export class SqlStore implements ContentStore {
     await this.db.destroy();
   }
 
-  async findArticlesByIds({ ids }: { ids: readonly string[] }): Promise<(ArticleRecord | null)[]> {
+  async findArticlesByIds({ ids, includeHidden = false }: { ids: readonly string[]; includeHidden?: boolean }): Promise<(ArticleRecord | null)[]> {
     const numeric = ids.map(Number).filter(Number.isSafeInteger);
     if (numeric.length === 0) return ids.map(() => null);
-    const rows = await this.db.selectFrom('articles').selectAll().where('id', 'in', numeric).execute();
+    const rows = await this.db
+      .selectFrom('articles')
+      .selectAll()
+      .where('id', 'in', numeric)
+      .where(filterCondition({ includeHidden }))
+      .execute();
     const byId = new Map(rows.map((r) => [String(r.id), toArticle(r)]));
     return ids.map((id) => byId.get(id) ?? null);
   }
 
-  async findArticlesBySlugs({ slugs }: { slugs: readonly string[] }): Promise<(ArticleRecord | null)[]> {
+  async findArticlesBySlugs({ slugs, includeHidden = false }: { slugs: readonly string[]; includeHidden?: boolean }): Promise<(ArticleRecord | null)[]> {
     if (slugs.length === 0) return [];
-    const rows = await this.db.selectFrom('articles').selectAll().where('slug', 'in', [...slugs]).execute();
+    const rows = await this.db
+      .selectFrom('articles')
+      .selectAll()
+      .where('slug', 'in', [...slugs])
+      .where(filterCondition({ includeHidden }))
+      .execute();
     const bySlug = new Map(rows.map((r) => [r.slug, toArticle(r)]));
     return slugs.map((slug) => bySlug.get(slug) ?? null);
   }
@@ -104,7 +115,8 @@ export class SqlStore implements ContentStore {
       .selectFrom(this.search.topMatches(terms, mode, { excludeIds: filter?.excludeIds, maxScore: after?.score, limit: window }).as('m'))
       .select(['m.article_id', 'm.score'])
       .execute();
-    const articles = await this.findArticlesByIds({ ids: top.map((t) => String(t.article_id)) });
+    // Hidden articles are in the index too; reading the rows drops them (and a page left short falls back below).
+    const articles = await this.findArticlesByIds({ ids: top.map((t) => String(t.article_id)), includeHidden: filter?.includeHidden });
     const matches: SearchMatch[] = [];
     top.forEach((t, i) => {
       const article = articles[i];
@@ -146,15 +158,23 @@ export class SqlStore implements ContentStore {
 
   async countSearchMatches({ terms, mode, filter }: Pick<SearchQuery, 'terms' | 'mode' | 'filter'>): Promise<number> {
     let query = this.db.selectFrom(this.search.matchingIds(terms, mode).as('m'));
-    // Without a filter the index alone answers; with one, the matches are joined to their articles.
-    const row = narrowsBeyondExclusions(filter) || filter?.excludeIds?.length
-      ? await query
-          .innerJoin('articles', 'articles.id', 'm.article_id')
-          .select((eb) => eb.fn.countAll<number | string>().as('count'))
-          .where(filterCondition(filter))
-          .executeTakeFirstOrThrow()
-      : await query.select((eb) => eb.fn.countAll<number | string>().as('count')).executeTakeFirstOrThrow();
-    return Number(row.count);
+    if (narrowsBeyondExclusions(filter) || filter?.excludeIds?.length) {
+      const row = await query
+        .innerJoin('articles', 'articles.id', 'm.article_id')
+        .select((eb) => eb.fn.countAll<number | string>().as('count'))
+        .where(filterCondition(filter))
+        .executeTakeFirstOrThrow();
+      return Number(row.count);
+    }
+    // Without a filter the index counts alone, less the few hidden articles that match.
+    const all = await query.select((eb) => eb.fn.countAll<number | string>().as('count')).executeTakeFirstOrThrow();
+    if (filter?.includeHidden) return Number(all.count);
+    const hidden = await this.db
+      .selectFrom(this.search.matchingIds(terms, mode).as('m'))
+      .select((eb) => eb.fn.countAll<number | string>().as('count'))
+      .where(sql<SqlBool>`m.article_id IN (${hiddenIds(Date.now())})`)
+      .executeTakeFirstOrThrow();
+    return Number(all.count) - Number(hidden.count);
   }
 
   async termDocumentFrequencies({ terms }: { terms: readonly string[] }): Promise<Map<string, number>> {
@@ -506,8 +526,12 @@ function toArticle(row: ArticleRow): ArticleRecord {
     wordCount: row.word_count,
     readingMinutes: row.reading_minutes,
     version: row.version,
+    status: row.status as ArticleStatus,
+    deletedAt: row.deleted_at === null ? null : Number(row.deleted_at),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
+    createdBy: row.created_by,
+    updatedBy: row.updated_by,
   };
 }
 

@@ -22,6 +22,11 @@ export interface ArticleFilterQuery {
   publishedTo?: number;
   /** None of these articles. */
   excludeIds?: readonly string[];
+  /**
+   * Include drafts, deleted and scheduled articles (an editor's preview).
+   * Without it, every list, count and search shows only what the public may see.
+   */
+  includeHidden?: boolean;
 }
 
 export type SortOrder = 'desc' | 'asc';
@@ -79,8 +84,9 @@ export interface ContentStore {
   isEmpty(): Promise<boolean>;
   close(): Promise<void>;
 
-  findArticlesByIds(args: { ids: readonly string[] }): Promise<(ArticleRecord | null)[]>;
-  findArticlesBySlugs(args: { slugs: readonly string[] }): Promise<(ArticleRecord | null)[]>;
+  /** Articles by id; null for an unknown id and, unless `includeHidden`, for an article the public may not see. */
+  findArticlesByIds(args: { ids: readonly string[]; includeHidden?: boolean }): Promise<(ArticleRecord | null)[]>;
+  findArticlesBySlugs(args: { slugs: readonly string[]; includeHidden?: boolean }): Promise<(ArticleRecord | null)[]>;
   /** Articles by publication time (then id), a keyset page at a time. */
   listArticles(query: ArticleListQuery): Promise<ArticleRecord[]>;
   countArticles(args: { filter?: ArticleFilterQuery }): Promise<number>;

@@ -27,6 +27,20 @@ export interface ArticlesTable {
   version: Generated<number>;
   created_at: number;
   updated_at: number;
+  status: Generated<string>;
+  deleted_at: number | null;
+  created_by: string | null;
+  updated_by: string | null;
+}
+
+export interface ArticleRevisionsTable {
+  article_id: number;
+  /** The article's version when it was in this state. */
+  version: number;
+  /** JSON of the article's editable state (see ArticleSnapshot). */
+  snapshot: string;
+  created_at: number;
+  created_by: string | null;
 }
 
 export interface CreditsTable {
@@ -78,4 +92,5 @@ export interface Database {
   article_tags: ArticleTagsTable;
   teasers: TeasersTable;
   search_terms: SearchTermsTable;
+  article_revisions: ArticleRevisionsTable;
 }

@@ -54,8 +54,22 @@ export interface ArticleRecord {
   wordCount: number;
   readingMinutes: number;
   version: number;
+  /** DRAFT articles are editors' only; PUBLISHED ones are public once `publishedAt` has passed. */
+  status: ArticleStatus;
+  /** Set when the article was deleted (it can be restored). */
+  deletedAt: number | null;
   createdAt: number;
   updatedAt: number;
+  /** The name of the editor token that created or last changed it; null for imported pages. */
+  createdBy: string | null;
+  updatedBy: string | null;
+}
+
+export type ArticleStatus = 'DRAFT' | 'PUBLISHED';
+
+/** Whether anyone may see the article: published, not deleted, and its time has come. */
+export function isPublic(article: Pick<ArticleRecord, 'status' | 'deletedAt' | 'publishedAt'>, now = Date.now()): boolean {
+  return article.status === 'PUBLISHED' && article.deletedAt === null && article.publishedAt <= now;
 }
 
 /** A curated teaser as stored: one entry of a section's 热点 or 最近更新 list. */

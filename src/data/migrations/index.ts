@@ -1,12 +1,14 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './001_initial.js';
 import * as search from './002_search.js';
+import * as editorial from './003_editorial.js';
 
 // Migrations are listed here rather than read from a folder, so they work the
 // same from source, from a build and inside a bundle. Names sort in order.
 const migrations: Record<string, Migration> = {
   '001_initial': initial,
   '002_search': search,
+  '003_editorial': editorial,
 };
 
 export const migrationProvider: MigrationProvider = {
