@@ -10,6 +10,8 @@ export interface Config {
   /** Folder of page-text files loaded into an empty store on start; null disables seeding. */
   seedPath: string | null;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** JSON file of editor tokens (salted hashes), written by `npm run token`. */
+  tokensFile: string;
 }
 
 export class ConfigError extends Error {
@@ -27,6 +29,7 @@ export const CONFIG_VARIABLES = {
   DATABASE_URL: 'sqlite:var/newsgraph.db',
   SEED_PATH: 'data/pages',
   LOG_LEVEL: 'info',
+  NEWSGRAPH_TOKENS_FILE: 'var/tokens.json',
 } as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -68,6 +71,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     database,
     seedPath: seedText === '' ? null : resolve(cwd, seedText),
     logLevel: logLevel as Config['logLevel'],
+    tokensFile: resolve(cwd, get('NEWSGRAPH_TOKENS_FILE')),
   };
 }
 

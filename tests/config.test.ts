@@ -11,6 +11,7 @@ describe('configuration from the environment', () => {
       database: { kind: 'sqlite', path: '/srv/newsgraph/var/newsgraph.db' },
       seedPath: '/srv/newsgraph/data/pages',
       logLevel: 'info',
+      tokensFile: '/srv/newsgraph/var/tokens.json',
     });
   });
 
