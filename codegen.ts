@@ -26,6 +26,8 @@ const config: CodegenConfig = {
           Image: '../data/types.js#ImageBlock',
           RelatedItem: '../data/types.js#RelatedItemRecord',
           RelatedReason: '../data/types.js#RelatedReasonRecord',
+          ArticleRevision: '../data/types.js#ArticleRevisionRecord',
+          ImportedPage: '../editorial.js#ImportedPageModel',
           ArticleConnection: '../pagination.js#ArticlePage',
           ArticleEdge: '../pagination.js#ArticleEdgeModel',
           PageInfo: '../pagination.js#PageInfoModel',

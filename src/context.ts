@@ -1,12 +1,17 @@
+import type { Viewer } from './auth/tokens.js';
 import { createLoaders, type Loaders } from './data/loaders.js';
 import type { ContentStore } from './data/store.js';
 
-/** What every resolver receives: the store, reached through this request's loaders. */
+/** What every resolver receives: the store, reached through this request's loaders, and who is asking. */
 export interface Context {
   store: ContentStore;
   loaders: Loaders;
+  /** The editor token's holder; null for the anonymous public. */
+  viewer: Viewer | null;
+  /** Set when the response shows anything beyond the public graph, so it is never cached as public. */
+  private: boolean;
 }
 
-export function createContext(store: ContentStore): Context {
-  return { store, loaders: createLoaders(store) };
+export function createContext(store: ContentStore, viewer: Viewer | null = null): Context {
+  return { store, loaders: createLoaders(store), viewer, private: viewer !== null };
 }

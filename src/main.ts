@@ -1,4 +1,6 @@
 // Process entry: config → store → server → listen, and a clean stop on SIGTERM/SIGINT.
+import { existsSync } from 'node:fs';
+import { TokenStore } from './auth/tokens.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openStore } from './data/open-store.js';
 import { seedIfEmpty } from './ingest/import-pages.js';
@@ -20,7 +22,11 @@ async function main(): Promise<void> {
   await store.migrate();
   const seeded = await seedIfEmpty(store, config.seedPath);
 
-  const { http } = await buildServer({ config, store });
+  const tokens = existsSync(config.tokensFile) ? await TokenStore.load(config.tokensFile) : TokenStore.empty();
+  const { http } = await buildServer({ config, store, tokens });
+  if (!existsSync(config.tokensFile)) {
+    http.log.warn({ tokensFile: config.tokensFile }, 'no tokens file: every editor token is refused (create one with npm run token -- create NAME --role EDITOR)');
+  }
   if (seeded.length) http.log.info({ pages: seeded.length, from: config.seedPath }, 'seeded an empty store');
   await http.listen({ host: config.host, port: config.port });
   http.log.info(`GraphQL at http://${config.host}:${config.port}/graphql`);

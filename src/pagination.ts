@@ -86,9 +86,9 @@ export function checkCount(
 export async function resolveFilter(
   context: Context,
   input: ArticleFilterInput | null | undefined,
-  withinSectionId?: string,
+  { withinSectionId, includeHidden = false }: { withinSectionId?: string; includeHidden?: boolean } = {},
 ): Promise<ArticleFilterQuery> {
-  const filter: ArticleFilterQuery = {};
+  const filter: ArticleFilterQuery = includeHidden ? { includeHidden } : {};
   if (input?.section != null || withinSectionId !== undefined) {
     const tree = await context.loaders.sections();
     let ids: string[] | undefined = withinSectionId !== undefined ? descendantIds(tree, withinSectionId) : undefined;
@@ -113,7 +113,7 @@ export async function resolveFilter(
 export async function pageArticles(
   context: Context,
   args: ArticleListArgs,
-  { firstGiven, withinSectionId }: { firstGiven: boolean; withinSectionId?: string },
+  { firstGiven, withinSectionId, includeHidden }: { firstGiven: boolean; withinSectionId?: string; includeHidden?: boolean },
 ): Promise<ArticlePage> {
   const backwards = args.last != null;
   if (backwards && firstGiven && args.first != null) {
@@ -122,7 +122,7 @@ export async function pageArticles(
   const count = backwards ? checkCount(args.last, { argument: 'last' }) : checkCount(args.first);
   const after = args.after != null ? decodeCursor(args.after, 'after') : null;
   const before = args.before != null ? decodeCursor(args.before, 'before') : null;
-  const filter = await resolveFilter(context, args.filter, withinSectionId);
+  const filter = await resolveFilter(context, args.filter, { withinSectionId, includeHidden });
   const order: SortOrder = args.orderBy === 'PUBLISHED_AT_ASC' ? 'asc' : 'desc';
 
   const { store, loaders } = context;

@@ -47,6 +47,8 @@ export interface SearchArgs {
   filter?: ArticleFilterInput | null;
   first?: number | null;
   after?: string | null;
+  /** An editor's preview: drafts, scheduled and deleted articles too. */
+  includeHidden?: boolean;
 }
 
 /** One page of search results (see `Query.search` in the schema). */
@@ -63,7 +65,7 @@ export async function searchArticles(context: Context, args: SearchArgs): Promis
   const terms = meaningful.length > 0 ? meaningful : words;
   const first = checkCount(args.first);
   const after = args.after != null ? decodeSearchCursor(args.after) : null;
-  const filter = await resolveFilter(context, args.filter);
+  const filter = await resolveFilter(context, args.filter, { includeHidden: args.includeHidden });
   const { store, loaders } = context;
 
   // Every term first; a query no article fully matches falls back to any term.

@@ -7,7 +7,9 @@ import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastif
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { createContext, type Context } from './context.js';
+import type { TokenStore, Viewer } from './auth/tokens.js';
 import type { ContentStore } from './data/store.js';
+import { userError } from './errors.js';
 import { buildSchema } from './schema.js';
 
 export interface ApolloOptions {
@@ -16,17 +18,45 @@ export interface ApolloOptions {
   plugins?: ApolloServerPlugin<Context>[];
 }
 
+/**
+ * Anything an editor sees (a token was sent, or hidden articles were
+ * previewed) must never be stored by a shared cache as the public answer.
+ */
+const privateResponses: ApolloServerPlugin<Context> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ contextValue, response }) {
+        if (contextValue.private) response.http.headers.set('cache-control', 'private, no-store');
+      },
+    };
+  },
+};
+
 /** The GraphQL engine alone: what tests drive with `executeOperation`, and what the HTTP server mounts. */
 export function createApollo({ production, plugins = [] }: ApolloOptions): ApolloServer<Context> {
   return new ApolloServer<Context>({
     schema: buildSchema(),
     plugins: [
       ...plugins,
+      privateResponses,
       production
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
         : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
     ],
   });
+}
+
+/**
+ * Who sent the request: nobody without an Authorization header; the token's
+ * holder with a valid bearer token; and a request with a token that does not
+ * verify is refused outright (401) rather than quietly served as anonymous.
+ */
+export async function viewerOf(authorization: string | undefined, tokens: TokenStore): Promise<Viewer | null> {
+  if (authorization === undefined || authorization.trim() === '') return null;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+  const viewer = match ? await tokens.verify(match[1]!) : null;
+  if (!viewer) throw userError('UNAUTHENTICATED', 'the Authorization header does not hold a valid editor token (Bearer <token>)');
+  return viewer;
 }
 
 export interface Server {
@@ -35,9 +65,20 @@ export interface Server {
 }
 
 /** Fastify with Apollo mounted at /graphql, ready to `listen`. Closing `http` drains and stops Apollo. */
-export async function buildServer({ config, store }: { config: Config; store: ContentStore }): Promise<Server> {
+export async function buildServer({
+  config,
+  store,
+  tokens,
+}: {
+  config: Config;
+  store: ContentStore;
+  tokens: TokenStore;
+}): Promise<Server> {
   const http = Fastify({
-    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    logger:
+      config.logLevel === 'silent'
+        ? false
+        : { level: config.logLevel, redact: { paths: ['req.headers.authorization'], censor: '[redacted]' } },
   });
   const apollo = createApollo({
     production: config.nodeEnv === 'production',
@@ -46,7 +87,7 @@ export async function buildServer({ config, store }: { config: Config; store: Co
   await apollo.start();
   await http.register(fastifyApollo(apollo), {
     path: '/graphql',
-    context: async () => createContext(store),
+    context: async (request) => createContext(store, await viewerOf(request.headers.authorization, tokens)),
   });
   return { http, apollo };
 }

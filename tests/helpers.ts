@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ApolloServer } from '@apollo/server';
 import { print, type DocumentNode, type FormattedExecutionResult } from 'graphql';
+import type { Viewer } from '../src/auth/tokens.js';
 import { createContext, type Context } from '../src/context.js';
 import { openStore } from '../src/data/open-store.js';
 import type { ContentStore, QueryEvent } from '../src/data/store.js';
@@ -42,29 +43,33 @@ export async function createTestStore({ seed = true } = {}): Promise<TestStore> 
 
 export interface TestServer extends TestStore {
   apollo: ApolloServer<Context>;
-  /** Runs an operation on the real schema and returns the whole result. */
-  execute(query: string | DocumentNode, variables?: Record<string, unknown>): Promise<FormattedExecutionResult>;
+  /** Runs an operation on the real schema and returns the whole result; `viewer` plays an editor token's holder. */
+  execute(query: string | DocumentNode, variables?: Record<string, unknown>, viewer?: Viewer | null): Promise<FormattedExecutionResult>;
   /** Runs an operation and returns `data`, failing with the query and the whole body when there are errors. */
-  expectData<T = any>(query: string | DocumentNode, variables?: Record<string, unknown>): Promise<T>;
+  expectData<T = any>(query: string | DocumentNode, variables?: Record<string, unknown>, viewer?: Viewer | null): Promise<T>;
   /** Runs an operation that must fail and returns its errors. */
-  expectErrors(query: string | DocumentNode, variables?: Record<string, unknown>): Promise<NonNullable<FormattedExecutionResult['errors']>>;
+  expectErrors(
+    query: string | DocumentNode,
+    variables?: Record<string, unknown>,
+    viewer?: Viewer | null,
+  ): Promise<NonNullable<FormattedExecutionResult['errors']>>;
 }
 
 export async function createTestServer(options: { seed?: boolean } = {}): Promise<TestServer> {
   const testStore = await createTestStore(options);
   const apollo = createApollo({ production: false });
-  const execute = async (query: string | DocumentNode, variables?: Record<string, unknown>) => {
+  const execute = async (query: string | DocumentNode, variables?: Record<string, unknown>, viewer: Viewer | null = null) => {
     const response = await apollo.executeOperation(
       { query: typeof query === 'string' ? query : print(query), variables },
-      { contextValue: createContext(testStore.store) },
+      { contextValue: createContext(testStore.store, viewer) },
     );
     assert(response.body.kind === 'single');
     return response.body.singleResult;
   };
   const describeFailure = (query: string | DocumentNode, body: unknown) =>
     `${typeof query === 'string' ? query : print(query)}\n→ ${JSON.stringify(body, null, 2)}`;
-  async function expectData<T>(query: string | DocumentNode, variables?: Record<string, unknown>): Promise<T> {
-    const result = await execute(query, variables);
+  async function expectData<T>(query: string | DocumentNode, variables?: Record<string, unknown>, viewer?: Viewer | null): Promise<T> {
+    const result = await execute(query, variables, viewer);
     if (result.errors !== undefined || result.data == null) {
       throw new Error(`expected no errors:\n${describeFailure(query, result)}`);
     }
@@ -75,8 +80,8 @@ export async function createTestServer(options: { seed?: boolean } = {}): Promis
     apollo,
     execute,
     expectData,
-    async expectErrors(query, variables) {
-      const result = await execute(query, variables);
+    async expectErrors(query, variables, viewer) {
+      const result = await execute(query, variables, viewer);
       if (!result.errors?.length) throw new Error(`expected errors:\n${describeFailure(query, result)}`);
       return result.errors;
     },
@@ -125,3 +130,6 @@ export async function addPage(store: ContentStore, spec: PageSpec) {
 export function beijingTime(minutes: number, base = Date.parse('2023-05-01T08:00:00+08:00')): string {
   return new Date(base + minutes * 60_000 + 8 * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
 }
+
+export const EDITOR: Viewer = { name: 'desk-editor', role: 'EDITOR' };
+export const ADMIN: Viewer = { name: 'desk-admin', role: 'ADMIN' };

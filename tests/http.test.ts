@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TokenStore } from '../src/auth/tokens.js';
 import { loadConfig } from '../src/config.js';
 import { buildServer, type Server } from '../src/server.js';
 import { createTestStore, type TestStore } from './helpers.js';
@@ -16,7 +17,7 @@ describe('over HTTP (Fastify)', () => {
   beforeAll(async () => {
     t = await createTestStore();
     const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', DATABASE_URL: `sqlite:${t.dir}/unused.db` });
-    server = await buildServer({ config, store: t.store });
+    server = await buildServer({ config, store: t.store, tokens: TokenStore.empty() });
     url = `${await server.http.listen({ host: '127.0.0.1', port: 0 })}/graphql`;
   });
   afterAll(async () => {

@@ -2,14 +2,10 @@ import type { ParsedPage } from '../ingest/parse-page.js';
 import { makeExcerpt } from '../text/excerpt.js';
 import { measureBody } from '../text/measure.js';
 import { searchDocument, type SearchDocument } from './search-document.js';
+import type { ContentBlock } from './types.js';
 
-/**
- * A parsed page with everything derived from its text computed: the CPU
- * half of saving an article (segmentation dominates it). Pure and plain data,
- * so bulk loads can prepare pages on worker threads while the store writes.
- */
-export interface PreparedPage {
-  page: ParsedPage;
+/** What is computed from an article's title and body whenever they change; segmentation dominates it. */
+export interface DerivedFields {
   bodyJson: string;
   excerpt: string;
   wordCount: number;
@@ -17,12 +13,24 @@ export interface PreparedPage {
   search: SearchDocument;
 }
 
-export function preparePage(page: ParsedPage): PreparedPage {
+export function deriveFields(title: string, body: readonly ContentBlock[]): DerivedFields {
   return {
-    page,
-    bodyJson: JSON.stringify(page.body),
-    excerpt: makeExcerpt(page.body),
-    ...measureBody(page.body),
-    search: searchDocument(page.title, page.body),
+    bodyJson: JSON.stringify(body),
+    excerpt: makeExcerpt(body),
+    ...measureBody(body),
+    search: searchDocument(title, body),
   };
+}
+
+/**
+ * A parsed page with everything derived from its text computed: the CPU half
+ * of saving an article. Pure and plain data, so bulk loads can prepare pages
+ * on worker threads while the store writes.
+ */
+export interface PreparedPage extends DerivedFields {
+  page: ParsedPage;
+}
+
+export function preparePage(page: ParsedPage): PreparedPage {
+  return { page, ...deriveFields(page.title, page.body) };
 }

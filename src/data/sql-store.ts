@@ -4,7 +4,8 @@ import { slugify } from '../text/slug.js';
 import { migrationProvider } from './migrations/index.js';
 import { filterCondition, hiddenIds, keysetCondition, narrowsBeyondExclusions } from './sql-filters.js';
 import type { SearchIndex } from './search-index.js';
-import { preparePage, type PreparedPage } from './prepare-page.js';
+import { ArticleNotFoundError, SectionCycleError, SectionNotFoundError, SlugTakenError, VersionConflictError } from './errors.js';
+import { deriveFields, preparePage, type DerivedFields, type PreparedPage } from './prepare-page.js';
 import { searchDocument } from './search-document.js';
 import type {
   ArticleFilterQuery,
@@ -14,9 +15,11 @@ import type {
   SearchMatch,
   SearchQuery,
 } from './store.js';
-import type { ArticlesTable, Database } from './tables.js';
+import type { ArticlesTable, Database, SectionsTable } from './tables.js';
 import type {
   ArticleRecord,
+  ArticleRevisionRecord,
+  ArticleSnapshot,
   ArticleStatus,
   ContentBlock,
   CreditRecord,
@@ -224,13 +227,7 @@ export class SqlStore implements ContentStore {
 
   async listSections(): Promise<SectionRecord[]> {
     const rows = await this.db.selectFrom('sections').selectAll().orderBy('position').orderBy('id').execute();
-    return rows.map((r) => ({
-      id: String(r.id),
-      slug: r.slug,
-      name: r.name,
-      parentId: r.parent_id === null ? null : String(r.parent_id),
-      position: r.position,
-    }));
+    return rows.map(toSection);
   }
 
   async findCredits({ articleIds }: { articleIds: readonly string[] }): Promise<CreditRecord[][]> {
@@ -298,7 +295,7 @@ export class SqlStore implements ContentStore {
 
   savePages(pages: readonly PreparedPage[]): Promise<SavePageResult[]> {
     return this.db.transaction().execute(async (trx) => {
-      const cache: WriteCache = { sections: new Map(), tags: new Map(), termDeltas: new Map() };
+      const cache = newWriteCache();
       const results: SavePageResult[] = [];
       for (const page of pages) results.push(await this.writePage(trx, page, cache));
       await this.search.addTermCounts(trx, cache.termDeltas);
@@ -310,78 +307,293 @@ export class SqlStore implements ContentStore {
     const { page } = prepared;
     const now = Date.now();
     const sectionId = await ensureSectionPath(trx, page.sectionPath, now, cache);
-    const values = {
+    const content = {
       slug: page.slug,
       title: page.title,
-      source_name: page.sourceName,
-      source_url: null,
-      published_at: page.publishedAt,
-      section_id: sectionId,
-      body: prepared.bodyJson,
-      excerpt: prepared.excerpt,
-      word_count: prepared.wordCount,
-      reading_minutes: prepared.readingMinutes,
+      sourceName: page.sourceName,
+      sourceUrl: null,
+      publishedAt: page.publishedAt,
+      sectionId: String(sectionId),
+      body: page.body,
+      credits: page.credits,
+      tags: page.tags,
     };
-    const credits = JSON.stringify(page.credits);
     const existing = await trx.selectFrom('articles').selectAll().where('slug', '=', page.slug).executeTakeFirst();
 
-    let articleId: number;
-    let status: SavePageResult['status'];
     if (!existing) {
       const inserted = await trx
         .insertInto('articles')
-        .values({ ...values, created_at: now, updated_at: now })
+        .values({ ...contentColumns(content), ...derivedColumns(prepared), status: 'PUBLISHED', created_at: now, updated_at: now })
         .returning('id')
         .executeTakeFirstOrThrow();
-      articleId = inserted.id;
-      status = 'created';
-    } else {
-      articleId = existing.id;
-      const oldCredits = await creditsOf(trx, articleId);
-      const oldTags = await tagNamesOf(trx, articleId);
-      const same =
-        (Object.keys(values) as (keyof typeof values)[]).every((k) => existing[k] === values[k]) &&
-        JSON.stringify(oldCredits) === credits &&
-        JSON.stringify(oldTags) === JSON.stringify(page.tags);
-      status = same ? 'unchanged' : 'updated';
-      if (!same) {
-        await trx
-          .updateTable('articles')
-          .set((eb) => ({ ...values, updated_at: now, version: eb('version', '+', 1) }))
-          .where('id', '=', articleId)
-          .execute();
-      }
+      await this.writeDetails(trx, inserted.id, content, prepared, null, cache);
+      await replaceTeasersOf(trx, page, sectionId);
+      return { articleId: String(inserted.id), slug: page.slug, status: 'created' };
     }
 
-    if (status !== 'unchanged') {
-      await this.search.write(trx, articleId, prepared.search, status === 'created');
+    const before = await snapshotOf(trx, existing);
+    const same =
+      JSON.stringify({ ...before, status: undefined, deletedAt: undefined }) ===
+      JSON.stringify({ ...content, status: undefined, deletedAt: undefined });
+    if (!same) {
+      // A re-imported page that changed is an edit like any other: the old state is kept as a revision.
+      await trx
+        .insertInto('article_revisions')
+        .values({ article_id: existing.id, version: existing.version, snapshot: JSON.stringify(before), created_at: now, created_by: null })
+        .execute();
+      await trx
+        .updateTable('articles')
+        .set((eb) => ({ ...contentColumns(content), ...derivedColumns(prepared), updated_at: now, updated_by: null, version: eb('version', '+', 1) }))
+        .where('id', '=', existing.id)
+        .execute();
+      await this.writeDetails(trx, existing.id, content, prepared, before, cache);
+    }
+    await replaceTeasersOf(trx, page, sectionId);
+    return { articleId: String(existing.id), slug: page.slug, status: same ? 'unchanged' : 'updated' };
+  }
+
+  createArticle({ content, by }: { content: Omit<ArticleSnapshot, 'status' | 'deletedAt'>; by: string }): Promise<ArticleRecord> {
+    return this.db.transaction().execute(async (trx) => {
+      const now = Date.now();
+      await assertSectionExists(trx, content.sectionId);
+      await assertSlugFree(trx, content.slug, null);
+      const derived = deriveFields(content.title, content.body);
+      const inserted = await trx
+        .insertInto('articles')
+        .values({
+          ...contentColumns(content),
+          ...derivedColumns(derived),
+          status: 'DRAFT',
+          created_at: now,
+          updated_at: now,
+          created_by: by,
+          updated_by: by,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const cache = newWriteCache();
+      await this.writeDetails(trx, inserted.id, content, derived, null, cache);
+      await this.search.addTermCounts(trx, cache.termDeltas);
+      return toArticle(await trx.selectFrom('articles').selectAll().where('id', '=', inserted.id).executeTakeFirstOrThrow());
+    });
+  }
+
+  changeArticle({
+    id,
+    expectedVersion,
+    change,
+    by,
+  }: {
+    id: string;
+    expectedVersion: number;
+    change: Partial<ArticleSnapshot>;
+    by: string;
+  }): Promise<ArticleRecord> {
+    const articleId = Number(id);
+    if (!Number.isSafeInteger(articleId)) return Promise.reject(new ArticleNotFoundError(id));
+    return this.db.transaction().execute(async (trx) => {
+      const now = Date.now();
+      // The version check is the transaction's first statement and a write: it takes the write lock at
+      // once, so two editors saving from the same version queue here and the second finds it moved.
+      const guard = await trx
+        .updateTable('articles')
+        .set({ version: expectedVersion + 1, updated_at: now, updated_by: by })
+        .where('id', '=', articleId)
+        .where('version', '=', expectedVersion)
+        .executeTakeFirst();
+      if (Number(guard.numUpdatedRows) !== 1) {
+        const current = await trx.selectFrom('articles').select('version').where('id', '=', articleId).executeTakeFirst();
+        if (!current) throw new ArticleNotFoundError(id);
+        throw new VersionConflictError(id, expectedVersion, current.version);
+      }
+      const row = await trx.selectFrom('articles').selectAll().where('id', '=', articleId).executeTakeFirstOrThrow();
+      const before = await snapshotOf(trx, row);
+      const after: ArticleSnapshot = { ...before, ...change };
+      if (after.sectionId !== before.sectionId) await assertSectionExists(trx, after.sectionId);
+      if (after.slug !== before.slug) await assertSlugFree(trx, after.slug, articleId);
+      await trx
+        .insertInto('article_revisions')
+        .values({ article_id: articleId, version: expectedVersion, snapshot: JSON.stringify(before), created_at: now, created_by: by })
+        .execute();
+
+      const textChanged = after.title !== before.title || JSON.stringify(after.body) !== JSON.stringify(before.body);
+      const derived = textChanged ? deriveFields(after.title, after.body) : null;
+      await trx
+        .updateTable('articles')
+        .set({
+          ...contentColumns(after),
+          ...(derived ? derivedColumns(derived) : {}),
+          status: after.status,
+          deleted_at: after.deletedAt,
+        })
+        .where('id', '=', articleId)
+        .execute();
+      const detailsChanged =
+        derived !== null ||
+        after.publishedAt !== before.publishedAt ||
+        JSON.stringify([after.credits, after.tags]) !== JSON.stringify([before.credits, before.tags]);
+      if (detailsChanged) {
+        const cache = newWriteCache();
+        await this.writeDetails(trx, articleId, after, derived, before, cache);
+        await this.search.addTermCounts(trx, cache.termDeltas);
+      }
+      return toArticle(await trx.selectFrom('articles').selectAll().where('id', '=', articleId).executeTakeFirstOrThrow());
+    });
+  }
+
+  createSection({ name, slug, parentId }: { name: string; slug: string; parentId: string }): Promise<SectionRecord> {
+    return this.db.transaction().execute(async (trx) => {
+      const parent = await sectionRow(trx, parentId);
+      if (await trx.selectFrom('sections').select('id').where('slug', '=', slug).executeTakeFirst()) {
+        throw new SlugTakenError(slug, 'section');
+      }
+      const { position } = await trx
+        .selectFrom('sections')
+        .select((eb) => eb.fn.coalesce(eb.fn.max('position'), sql<number>`-1`).as('position'))
+        .where('parent_id', '=', parent.id)
+        .executeTakeFirstOrThrow();
+      const inserted = await trx
+        .insertInto('sections')
+        .values({ slug, name, parent_id: parent.id, position: Number(position) + 1, created_at: Date.now() })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return toSection(await sectionRow(trx, String(inserted.id)));
+    });
+  }
+
+  updateSection({ id, name, slug }: { id: string; name?: string; slug?: string }): Promise<SectionRecord> {
+    return this.db.transaction().execute(async (trx) => {
+      const section = await sectionRow(trx, id);
+      if (slug !== undefined && slug !== section.slug) {
+        if (await trx.selectFrom('sections').select('id').where('slug', '=', slug).executeTakeFirst()) {
+          throw new SlugTakenError(slug, 'section');
+        }
+      }
+      await trx
+        .updateTable('sections')
+        .set({ name: name ?? section.name, slug: slug ?? section.slug })
+        .where('id', '=', section.id)
+        .execute();
+      return toSection(await sectionRow(trx, id));
+    });
+  }
+
+  moveSection({ id, parentId }: { id: string; parentId: string }): Promise<SectionRecord> {
+    return this.db.transaction().execute(async (trx) => {
+      const section = await sectionRow(trx, id);
+      const parent = await sectionRow(trx, parentId);
+      // Walk up from the new parent: meeting the section itself would make a cycle.
+      for (let at: number | null = parent.id; at !== null; ) {
+        if (at === section.id) throw new SectionCycleError(id, parentId);
+        const up: { parent_id: number | null } | undefined = await trx
+          .selectFrom('sections')
+          .select('parent_id')
+          .where('id', '=', at)
+          .executeTakeFirst();
+        at = up?.parent_id ?? null;
+      }
+      const { position } = await trx
+        .selectFrom('sections')
+        .select((eb) => eb.fn.coalesce(eb.fn.max('position'), sql<number>`-1`).as('position'))
+        .where('parent_id', '=', parent.id)
+        .executeTakeFirstOrThrow();
+      await trx
+        .updateTable('sections')
+        .set({ parent_id: parent.id, position: Number(position) + 1 })
+        .where('id', '=', section.id)
+        .execute();
+      return toSection(await sectionRow(trx, id));
+    });
+  }
+
+  setTeasers({
+    sectionId,
+    kind,
+    items,
+  }: {
+    sectionId: string;
+    kind: TeaserKind;
+    items: readonly Pick<TeaserRecord, 'title' | 'summary' | 'url' | 'articleId'>[];
+  }): Promise<TeaserRecord[]> {
+    return this.db.transaction().execute(async (trx) => {
+      const section = await sectionRow(trx, sectionId);
+      const now = Date.now();
+      await trx.deleteFrom('teasers').where('section_id', '=', section.id).where('kind', '=', kind).execute();
+      if (items.length) {
+        await trx
+          .insertInto('teasers')
+          .values(
+            items.map((item, position) => ({
+              section_id: section.id,
+              kind,
+              position,
+              title: item.title,
+              summary: item.summary,
+              url: item.url,
+              published_at: null,
+              article_id: item.articleId === null ? null : Number(item.articleId),
+              curated_at: now,
+            })),
+          )
+          .execute();
+      }
+      return items.map((item, position) => ({ ...item, sectionId, kind, position, publishedAt: null }));
+    });
+  }
+
+  async listRevisions({ articleId }: { articleId: string }): Promise<ArticleRevisionRecord[]> {
+    const id = Number(articleId);
+    if (!Number.isSafeInteger(id)) return [];
+    const rows = await this.db
+      .selectFrom('article_revisions')
+      .selectAll()
+      .where('article_id', '=', id)
+      .orderBy('version', 'desc')
+      .execute();
+    return rows.map((r) => ({
+      articleId: String(r.article_id),
+      version: r.version,
+      snapshot: JSON.parse(r.snapshot) as ArticleSnapshot,
+      replacedAt: Number(r.created_at),
+      replacedBy: r.created_by,
+    }));
+  }
+
+  /**
+   * What hangs off an article's row: its search index entry and term
+   * statistics (when the text changed, `derived` is given), credits and tags.
+   */
+  private async writeDetails(
+    trx: Transaction<Database>,
+    articleId: number,
+    content: Pick<ArticleSnapshot, 'publishedAt' | 'credits' | 'tags'>,
+    derived: DerivedFields | null,
+    before: Pick<ArticleSnapshot, 'title' | 'body'> | null,
+    cache: WriteCache,
+  ): Promise<void> {
+    if (derived) {
+      await this.search.write(trx, articleId, derived.search, before === null);
       const count = (terms: readonly string[], delta: number) => {
         for (const term of terms) cache.termDeltas.set(term, (cache.termDeltas.get(term) ?? 0) + delta);
       };
-      if (existing) count(searchDocument(existing.title, JSON.parse(existing.body) as ContentBlock[]).terms, -1);
-      count(prepared.search.terms, 1);
-      await trx.deleteFrom('credits').where('article_id', '=', articleId).execute();
-      if (page.credits.length) {
-        await trx
-          .insertInto('credits')
-          .values(page.credits.map((c, position) => ({ article_id: articleId, position, ...c })))
-          .execute();
-      }
-      await trx.deleteFrom('article_tags').where('article_id', '=', articleId).execute();
-      for (const [position, name] of page.tags.entries()) {
-        const tagId = await ensureTag(trx, name, cache);
-        await trx
-          .insertInto('article_tags')
-          .values({ article_id: articleId, tag_id: tagId, position, published_at: page.publishedAt })
-          .execute();
-      }
+      if (before) count(searchDocument(before.title, before.body).terms, -1);
+      count(derived.search.terms, 1);
     }
-
-    for (const kind of ['HOT', 'LATEST'] as const) {
-      const teasers = page.teasers.filter((t) => t.kind === kind);
-      if (teasers.length) await replaceTeasers(trx, sectionId, kind, teasers.map((t) => t.text), page.publishedAt);
+    await trx.deleteFrom('credits').where('article_id', '=', articleId).execute();
+    if (content.credits.length) {
+      await trx
+        .insertInto('credits')
+        .values(content.credits.map((c, position) => ({ article_id: articleId, position, role: c.role, label: c.label, name: c.name })))
+        .execute();
     }
-    return { articleId: String(articleId), slug: page.slug, status };
+    await trx.deleteFrom('article_tags').where('article_id', '=', articleId).execute();
+    for (const [position, name] of content.tags.entries()) {
+      const tagId = await ensureTag(trx, name, cache);
+      await trx
+        .insertInto('article_tags')
+        .values({ article_id: articleId, tag_id: tagId, position, published_at: content.publishedAt })
+        .execute();
+    }
   }
 }
 
@@ -406,12 +618,77 @@ async function tagNamesOf(trx: Transaction<Database>, articleId: number): Promis
   return rows.map((r) => r.name);
 }
 
-/** Ids already looked up in this transaction: a bulk load names the same few sections and tags again and again. */
+/**
+ * What the writes of one transaction share: section and tag ids already
+ * looked up (a bulk load names the same few again and again) and the changes
+ * to the term statistics, written once at the end.
+ */
 interface WriteCache {
   sections: Map<string, number>;
   tags: Map<string, number>;
   /** Changes to the term statistics, written once per transaction. */
   termDeltas: Map<string, number>;
+}
+
+function newWriteCache(): WriteCache {
+  return { sections: new Map(), tags: new Map(), termDeltas: new Map() };
+}
+
+type ContentColumns = Pick<ArticleRow, 'slug' | 'title' | 'source_name' | 'source_url' | 'published_at' | 'section_id'>;
+
+function contentColumns(content: Omit<ArticleSnapshot, 'body' | 'credits' | 'tags' | 'status' | 'deletedAt'>): ContentColumns {
+  return {
+    slug: content.slug,
+    title: content.title,
+    source_name: content.sourceName,
+    source_url: content.sourceUrl,
+    published_at: content.publishedAt,
+    section_id: Number(content.sectionId),
+  };
+}
+
+function derivedColumns(derived: DerivedFields) {
+  return {
+    body: derived.bodyJson,
+    excerpt: derived.excerpt,
+    word_count: derived.wordCount,
+    reading_minutes: derived.readingMinutes,
+  };
+}
+
+/** The editable state of a stored article, as a revision keeps it. */
+async function snapshotOf(trx: Transaction<Database>, row: ArticleRow): Promise<ArticleSnapshot> {
+  return {
+    slug: row.slug,
+    title: row.title,
+    sourceName: row.source_name,
+    sourceUrl: row.source_url,
+    publishedAt: Number(row.published_at),
+    sectionId: String(row.section_id),
+    body: JSON.parse(row.body) as ContentBlock[],
+    credits: await creditsOf(trx, row.id),
+    tags: await tagNamesOf(trx, row.id),
+    status: row.status as ArticleStatus,
+    deletedAt: row.deleted_at === null ? null : Number(row.deleted_at),
+  };
+}
+
+async function assertSectionExists(trx: Transaction<Database>, sectionId: string): Promise<void> {
+  const id = Number(sectionId);
+  const found = Number.isSafeInteger(id) && (await trx.selectFrom('sections').select('id').where('id', '=', id).executeTakeFirst());
+  if (!found) throw new SectionNotFoundError(sectionId);
+}
+
+async function assertSlugFree(trx: Transaction<Database>, slug: string, ownId: number | null): Promise<void> {
+  const other = await trx.selectFrom('articles').select('id').where('slug', '=', slug).executeTakeFirst();
+  if (other && other.id !== ownId) throw new SlugTakenError(slug);
+}
+
+async function replaceTeasersOf(trx: Transaction<Database>, page: ParsedPage, sectionId: number): Promise<void> {
+  for (const kind of ['HOT', 'LATEST'] as const) {
+    const teasers = page.teasers.filter((t) => t.kind === kind);
+    if (teasers.length) await replaceTeasers(trx, sectionId, kind, teasers.map((t) => t.text), page.publishedAt);
+  }
 }
 
 /** Finds or creates each section of a breadcrumb under the one before it; returns the last one's id. */
@@ -510,6 +787,23 @@ async function uniqueSlug(base: string, taken: (slug: string) => Promise<boolean
   let slug = base;
   for (let n = 2; await taken(slug); n++) slug = `${base}-${n}`;
   return slug;
+}
+
+function toSection(row: Selectable<SectionsTable>): SectionRecord {
+  return {
+    id: String(row.id),
+    slug: row.slug,
+    name: row.name,
+    parentId: row.parent_id === null ? null : String(row.parent_id),
+    position: row.position,
+  };
+}
+
+async function sectionRow(trx: Transaction<Database>, sectionId: string): Promise<Selectable<SectionsTable>> {
+  const id = Number(sectionId);
+  const row = Number.isSafeInteger(id) ? await trx.selectFrom('sections').selectAll().where('id', '=', id).executeTakeFirst() : undefined;
+  if (!row) throw new SectionNotFoundError(sectionId);
+  return row;
 }
 
 function toArticle(row: ArticleRow): ArticleRecord {

@@ -1,6 +1,15 @@
 import type { ParsedPage } from '../ingest/parse-page.js';
 import type { PreparedPage } from './prepare-page.js';
-import type { ArticleRecord, CreditRecord, SectionRecord, TagRecord, TeaserKind, TeaserRecord } from './types.js';
+import type {
+  ArticleRecord,
+  ArticleRevisionRecord,
+  ArticleSnapshot,
+  CreditRecord,
+  SectionRecord,
+  TagRecord,
+  TeaserKind,
+  TeaserRecord,
+} from './types.js';
 
 /** A position in the newest-first article order: the sort key and the id that breaks ties. */
 export interface ArticleKey {
@@ -111,6 +120,31 @@ export interface ContentStore {
    * exists), its credits and tags, and its teaser lists. All or nothing.
    */
   savePage(page: ParsedPage): Promise<SavePageResult>;
+  /** Creates a DRAFT article, version 1, in one transaction. Throws SlugTakenError, SectionNotFoundError. */
+  createArticle(args: { content: Omit<ArticleSnapshot, 'status' | 'deletedAt'>; by: string }): Promise<ArticleRecord>;
+  /**
+   * Changes an article in one transaction if it is still at `expectedVersion`:
+   * its previous state becomes a revision and its version goes up by one.
+   * Throws ArticleNotFoundError, VersionConflictError (nothing written),
+   * SlugTakenError, SectionNotFoundError.
+   */
+  changeArticle(args: { id: string; expectedVersion: number; change: Partial<ArticleSnapshot>; by: string }): Promise<ArticleRecord>;
+  /** The article's earlier states, newest first. */
+  listRevisions(args: { articleId: string }): Promise<ArticleRevisionRecord[]>;
+
+  /** Creates a section at the end of its parent's children. Throws SlugTakenError, SectionNotFoundError (parent). */
+  createSection(args: { name: string; slug: string; parentId: string }): Promise<SectionRecord>;
+  /** Renames a section or changes its slug. Throws SectionNotFoundError, SlugTakenError. */
+  updateSection(args: { id: string; name?: string; slug?: string }): Promise<SectionRecord>;
+  /** Moves a section under another. Throws SectionNotFoundError, SectionCycleError. */
+  moveSection(args: { id: string; parentId: string }): Promise<SectionRecord>;
+  /** Replaces a section's curated teaser list of one kind. */
+  setTeasers(args: {
+    sectionId: string;
+    kind: TeaserKind;
+    items: readonly Pick<TeaserRecord, 'title' | 'summary' | 'url' | 'articleId'>[];
+  }): Promise<TeaserRecord[]>;
+
   /** Writes many prepared pages (`preparePage`) the same way as `savePage`, all in one transaction (bulk loads). */
   savePages(pages: readonly PreparedPage[]): Promise<SavePageResult[]>;
 }

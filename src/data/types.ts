@@ -101,3 +101,30 @@ export interface RelatedItemRecord {
   articleId: string | null;
   reason: RelatedReasonRecord | null;
 }
+
+/** The editable state of an article: what an editor changes and what a revision keeps. */
+export interface ArticleSnapshot {
+  slug: string;
+  title: string;
+  sourceName: string | null;
+  sourceUrl: string | null;
+  publishedAt: number;
+  sectionId: string;
+  body: ContentBlock[];
+  credits: CreditRecord[];
+  /** Tag names, in order. */
+  tags: string[];
+  status: ArticleStatus;
+  deletedAt: number | null;
+}
+
+/** An earlier state of an article, kept when it was changed. */
+export interface ArticleRevisionRecord {
+  articleId: string;
+  /** The version the article had in this state. */
+  version: number;
+  snapshot: ArticleSnapshot;
+  /** When the state was replaced, and by whom. */
+  replacedAt: number;
+  replacedBy: string | null;
+}

@@ -1,9 +1,25 @@
 import type { ArticleResolvers } from '../__generated__/resolvers-types.js';
 import { DEFAULT_KEYWORDS, MAX_KEYWORDS } from '../data/keywords.js';
 import { checkCount } from '../pagination.js';
+import { requireRole } from '../editorial.js';
 import { relatedItems } from '../related.js';
 
+/** DRAFT, or PUBLISHED, which reads SCHEDULED while its time has not come. */
+export function articleStatus(article: { status: 'DRAFT' | 'PUBLISHED'; publishedAt: number }): 'DRAFT' | 'SCHEDULED' | 'PUBLISHED' {
+  if (article.status === 'DRAFT') return 'DRAFT';
+  return article.publishedAt > Date.now() ? 'SCHEDULED' : 'PUBLISHED';
+}
+
 export const Article: ArticleResolvers = {
+  status: (article) => articleStatus(article),
+  deleted: (article) => article.deletedAt !== null,
+  // Token names are the newsroom's business, not the public's.
+  createdBy: (article, _, { viewer }) => (viewer ? article.createdBy : null),
+  updatedBy: (article, _, { viewer }) => (viewer ? article.updatedBy : null),
+  revisions: (article, _, context) => {
+    requireRole(context);
+    return context.store.listRevisions({ articleId: article.id });
+  },
   source: (article) => (article.sourceName === null ? null : { name: article.sourceName, url: article.sourceUrl }),
   section: async (article, _, { loaders }) => {
     const section = (await loaders.sections()).byId.get(article.sectionId);

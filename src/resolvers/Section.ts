@@ -1,5 +1,6 @@
 import type { SectionResolvers } from '../__generated__/resolvers-types.js';
 import { pathOf } from '../data/loaders.js';
+import { allowPreview } from '../editorial.js';
 import { pageArticles } from '../pagination.js';
 import { isArgumentGiven } from './arguments.js';
 
@@ -9,5 +10,9 @@ export const Section: SectionResolvers = {
   children: async (section, _, { loaders }) => (await loaders.sections()).children.get(section.id) ?? [],
   path: async (section, _, { loaders }) => pathOf(await loaders.sections(), section),
   articles: (section, args, context, info) =>
-    pageArticles(context, args, { firstGiven: isArgumentGiven(info, 'first'), withinSectionId: section.id }),
+    pageArticles(context, args, {
+      firstGiven: isArgumentGiven(info, 'first'),
+      withinSectionId: section.id,
+      includeHidden: allowPreview(context, args.preview),
+    }),
 };

@@ -1,5 +1,8 @@
 import type { Resolvers } from '../__generated__/resolvers-types.js';
 import { Article } from './Article.js';
+import { ArticleRevision } from './ArticleRevision.js';
+import { ImportedPage } from './ImportedPage.js';
+import { Mutation } from './Mutation.js';
 import { ArticleConnection } from './ArticleConnection.js';
 import { ContentBlock } from './ContentBlock.js';
 import { DateTime } from './DateTime.js';
@@ -12,6 +15,9 @@ import { Section } from './Section.js';
 export const resolvers: Resolvers = {
   DateTime,
   Query,
+  Mutation,
+  ArticleRevision,
+  ImportedPage,
   Article,
   ArticleConnection,
   ContentBlock,

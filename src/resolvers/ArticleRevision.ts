@@ -1,0 +1,13 @@
+import type { ArticleRevisionResolvers } from '../__generated__/resolvers-types.js';
+import { articleStatus } from './Article.js';
+
+export const ArticleRevision: ArticleRevisionResolvers = {
+  title: (revision) => revision.snapshot.title,
+  slug: (revision) => revision.snapshot.slug,
+  status: (revision) => articleStatus(revision.snapshot),
+  deleted: (revision) => revision.snapshot.deletedAt !== null,
+  publishedAt: (revision) => revision.snapshot.publishedAt,
+  body: (revision) => revision.snapshot.body,
+  credits: (revision) => revision.snapshot.credits,
+  tags: (revision) => revision.snapshot.tags,
+};
