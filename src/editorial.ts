@@ -8,7 +8,7 @@ import {
   SlugTakenError,
   VersionConflictError,
 } from './data/errors.js';
-import type { ArticleRecord, ArticleSnapshot, ContentBlock, CreditRecord, CreditRole, SectionRecord } from './data/types.js';
+import { isPublic, type ArticleRecord, type ArticleSnapshot, type ContentBlock, type CreditRecord, type CreditRole, type SectionRecord } from './data/types.js';
 import { badUserInput, userError } from './errors.js';
 import { PageParseError, PAGE_LIMITS, parsePage, type ParsedPage } from './ingest/parse-page.js';
 import { preparePage } from './data/prepare-page.js';
@@ -193,9 +193,10 @@ export async function changeArticle(
 
 export const articleEdits = {
   update: (input: ArticleInput) => () => articleChange(input),
+  // Without `at`, publishing makes the article public now; one already public keeps its time.
   publish: (at: Date | null | undefined) => (current: ArticleRecord) => ({
     status: 'PUBLISHED' as const,
-    publishedAt: at ? at.getTime() : current.status === 'PUBLISHED' ? current.publishedAt : Date.now(),
+    publishedAt: at ? at.getTime() : isPublic(current) ? current.publishedAt : Date.now(),
   }),
   unpublish: () => () => ({ status: 'DRAFT' as const }),
   delete: () => (current: ArticleRecord) => {

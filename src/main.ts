@@ -22,11 +22,22 @@ async function main(): Promise<void> {
   await store.migrate();
   const seeded = await seedIfEmpty(store, config.seedPath);
 
-  const tokens = existsSync(config.tokensFile) ? await TokenStore.load(config.tokensFile) : TokenStore.empty();
-  const { http } = await buildServer({ config, store, tokens });
+  const loadTokens = async () => (existsSync(config.tokensFile) ? TokenStore.load(config.tokensFile) : TokenStore.empty());
+  let tokens = await loadTokens();
+  const { http } = await buildServer({ config, store, tokens: { verify: (token) => tokens.verify(token) } });
   if (!existsSync(config.tokensFile)) {
     http.log.warn({ tokensFile: config.tokensFile }, 'no tokens file: every editor token is refused (create one with npm run token -- create NAME --role EDITOR)');
   }
+  // Tokens created or revoked with `npm run token` take effect on SIGHUP, without a restart.
+  process.on('SIGHUP', () => {
+    loadTokens().then(
+      (reloaded) => {
+        tokens = reloaded;
+        http.log.info({ tokensFile: config.tokensFile }, 'reloaded editor tokens');
+      },
+      (error: unknown) => http.log.error(error, 'could not reload editor tokens; keeping the ones loaded before'),
+    );
+  });
   if (seeded.length) http.log.info({ pages: seeded.length, from: config.seedPath }, 'seeded an empty store');
   await http.listen({ host: config.host, port: config.port });
   http.log.info(`GraphQL at http://${config.host}:${config.port}/graphql`);

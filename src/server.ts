@@ -51,7 +51,7 @@ export function createApollo({ production, plugins = [] }: ApolloOptions): Apoll
  * holder with a valid bearer token; and a request with a token that does not
  * verify is refused outright (401) rather than quietly served as anonymous.
  */
-export async function viewerOf(authorization: string | undefined, tokens: TokenStore): Promise<Viewer | null> {
+export async function viewerOf(authorization: string | undefined, tokens: Pick<TokenStore, 'verify'>): Promise<Viewer | null> {
   if (authorization === undefined || authorization.trim() === '') return null;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
   const viewer = match ? await tokens.verify(match[1]!) : null;
@@ -72,7 +72,7 @@ export async function buildServer({
 }: {
   config: Config;
   store: ContentStore;
-  tokens: TokenStore;
+  tokens: Pick<TokenStore, 'verify'>;
 }): Promise<Server> {
   const http = Fastify({
     logger:

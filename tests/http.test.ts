@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TokenStore } from '../src/auth/tokens.js';
+import { addToken, TokenStore } from '../src/auth/tokens.js';
 import { loadConfig } from '../src/config.js';
 import { buildServer, type Server } from '../src/server.js';
 import { createTestStore, type TestStore } from './helpers.js';
@@ -74,8 +74,17 @@ describe('over HTTP (Fastify)', () => {
 describe('npm start (the process entry)', () => {
   it('migrates and seeds a fresh store, serves it, and exits 0 on SIGTERM', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'newsgraph-main-'));
+    const tokensFile = join(dir, 'tokens.json');
+    const token = await addToken(tokensFile, { name: 'logger-check', role: 'EDITOR' });
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: `sqlite:${dir}/fresh.db`, LOG_LEVEL: 'info' },
+      env: {
+        ...process.env,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        DATABASE_URL: `sqlite:${dir}/fresh.db`,
+        LOG_LEVEL: 'info',
+        NEWSGRAPH_TOKENS_FILE: tokensFile,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     try {
@@ -95,6 +104,17 @@ describe('npm start (the process entry)', () => {
         body: JSON.stringify({ query: ARTICLES }),
       });
       expect(((await response.json()) as { data: { articles: { totalCount: number } } }).data.articles.totalCount).toBe(1);
+      // An editor's request, with a good token and a bad one: neither token reaches the log.
+      for (const header of [`Bearer ${token}`, `Bearer ${token.slice(0, -3)}abc`]) {
+        await fetch(`${address}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: header },
+          body: JSON.stringify({ query: ARTICLES }),
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(output).toContain('"url":"/graphql"');
+      expect(output).not.toContain(token.slice(13));
 
       const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
       child.kill('SIGTERM');
@@ -115,5 +135,63 @@ describe('npm start (the process entry)', () => {
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(code).toBe(1);
     expect(stderr).toContain('PostgreSQL store is not available');
+  });
+});
+
+describe('editor tokens over HTTP', () => {
+  let t: TestStore;
+  let server: Server;
+  let url: string;
+  let editor: string;
+  let admin: string;
+  beforeAll(async () => {
+    t = await createTestStore();
+    const tokensFile = join(t.dir, 'tokens.json');
+    editor = await addToken(tokensFile, { name: 'night-desk', role: 'EDITOR' });
+    admin = await addToken(tokensFile, { name: 'chief', role: 'ADMIN' });
+    const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: `sqlite:${t.dir}/unused.db` });
+    server = await buildServer({ config, store: t.store, tokens: await TokenStore.load(tokensFile) });
+    url = `${await server.http.listen({ host: '127.0.0.1', port: 0 })}/graphql`;
+  });
+  afterAll(async () => {
+    await server.http.close();
+    await t.close();
+  });
+
+  const post = (query: string, token?: string, variables: Record<string, unknown> = {}) =>
+    fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: token }) },
+      body: JSON.stringify({ query, variables }),
+    });
+  const CREATE_SECTION = `mutation { createSection(input: { name: "国际", parent: "1" }) { section { slug } } }`;
+
+  it('answers a mutation without a token with 401 UNAUTHENTICATED', async () => {
+    const response = await post(CREATE_SECTION);
+    expect(response.status).toBe(401);
+    expect(((await response.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('refuses a token that does not verify with 401, even for a query', async () => {
+    for (const header of [`Bearer ${editor.slice(0, -2)}xx`, 'Bearer nonsense', 'Basic dXNlcjpwYXNz', editor]) {
+      const response = await post('{ sections { slug } }', header);
+      expect(response.status, header.slice(0, 12)).toBe(401);
+    }
+  });
+
+  it("answers a section change with an editor's token with 403 FORBIDDEN, and an admin's with the section", async () => {
+    const forbidden = await post(CREATE_SECTION, `Bearer ${editor}`);
+    expect(forbidden.status).toBe(403);
+    const allowed = await post(CREATE_SECTION, `Bearer ${admin}`);
+    expect(allowed.status).toBe(200);
+    expect(await allowed.json()).toEqual({ data: { createSection: { section: { slug: 'guoji' } } } });
+  });
+
+  it('marks every response to an editor as private, and leaves public answers cacheable', async () => {
+    const asEditor = await post('{ articles(preview: true) { totalCount } }', `Bearer ${editor}`);
+    expect(asEditor.status).toBe(200);
+    expect(asEditor.headers.get('cache-control')).toBe('private, no-store');
+    const publicAnswer = await post('{ articles { totalCount } }');
+    expect(publicAnswer.headers.get('cache-control')).not.toBe('private, no-store');
   });
 });
