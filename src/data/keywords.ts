@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import type { ContentStore } from './store.js';
 import type { ArticleRecord } from './types.js';
 import { rankTerms, surfaceForm, termCounts, type RankedTerm } from '../text/keywords.js';
+import { bodyText } from '../text/measure.js';
 import { topicalWords } from '../text/segment.js';
 
 /** How many keywords are kept per article; `Article.keywords(first:)` takes at most this many. */
@@ -19,7 +20,7 @@ export interface ArticleKeywords {
 }
 
 export function plainText(article: ArticleRecord): string {
-  return article.body.map((b) => (b.type === 'paragraph' ? b.text : (b.caption ?? ''))).join('\n');
+  return bodyText(article.body);
 }
 
 /**

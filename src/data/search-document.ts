@@ -1,4 +1,5 @@
 import { isKeywordCandidate } from '../text/keywords.js';
+import { bodyText } from '../text/measure.js';
 import { indexTerms } from '../text/segment.js';
 import type { ContentBlock } from './types.js';
 
@@ -11,7 +12,7 @@ export interface SearchDocument {
 }
 
 export function searchDocument(title: string, body: readonly ContentBlock[]): SearchDocument {
-  const text = body.map((b) => (b.type === 'paragraph' ? b.text : (b.caption ?? ''))).join('\n');
+  const text = bodyText(body);
   const titleTerms = indexTerms(title);
   const bodyTerms = indexTerms(text);
   const terms = new Set<string>();

@@ -93,13 +93,26 @@ export class SqlStore implements ContentStore {
     return rows.map(toArticle);
   }
 
+  /**
+   * Counted as all matching articles less the hidden ones among them: the
+   * visibility test needs each row's status, which no index the count can
+   * use holds (checking it row by row took 230 ms at 100,000 articles),
+   * while hidden articles are few and found through their own index.
+   */
   async countArticles({ filter }: { filter?: ArticleFilterQuery }): Promise<number> {
-    const row = await this.db
+    const all = this.db
       .selectFrom('articles')
       .select((eb) => eb.fn.countAll<number | string>().as('count'))
-      .where(filterCondition(filter))
-      .executeTakeFirstOrThrow();
-    return Number(row.count);
+      .where(filterCondition({ ...filter, includeHidden: true }));
+    if (filter?.includeHidden) return Number((await all.executeTakeFirstOrThrow()).count);
+    // Driven from the hidden ids, so the planner walks the few of them, not the table.
+    const hidden = this.db
+      .selectFrom(sql<{ id: number }>`(${hiddenIds(Date.now())})`.as('hidden'))
+      .innerJoin('articles', 'articles.id', 'hidden.id')
+      .select((eb) => eb.fn.countAll<number | string>().as('count'))
+      .where(filterCondition({ ...filter, includeHidden: true }));
+    const [total, hiddenCount] = [await all.executeTakeFirstOrThrow(), await hidden.executeTakeFirstOrThrow()];
+    return Number(total.count) - Number(hiddenCount.count);
   }
 
   async searchArticles(query: SearchQuery): Promise<SearchMatch[]> {

@@ -54,3 +54,8 @@ export function measureBody(body: readonly ContentBlock[]): BodyMeasure {
   const minutes = cjk / CJK_PER_MINUTE + latin / LATIN_WORDS_PER_MINUTE + (images * SECONDS_PER_IMAGE) / 60;
   return { wordCount: cjk + latin, readingMinutes: Math.max(1, Math.ceil(minutes)) };
 }
+
+/** The searchable text of a body: paragraphs and image captions, one per line. */
+export function bodyText(body: readonly ContentBlock[]): string {
+  return body.map((b) => (b.type === 'paragraph' ? b.text : (b.caption ?? ''))).join('\n');
+}
