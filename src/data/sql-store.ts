@@ -345,9 +345,7 @@ export class SqlStore implements ContentStore {
     }
 
     const before = await snapshotOf(trx, existing);
-    const same =
-      JSON.stringify({ ...before, status: undefined, deletedAt: undefined }) ===
-      JSON.stringify({ ...content, status: undefined, deletedAt: undefined });
+    const same = contentKey(before) === contentKey(content);
     if (!same) {
       // A re-imported page that changed is an edit like any other: the old state is kept as a revision.
       await trx
@@ -641,6 +639,11 @@ interface WriteCache {
   tags: Map<string, number>;
   /** Changes to the term statistics, written once per transaction. */
   termDeltas: Map<string, number>;
+}
+
+/** What a page says about an article, as one comparable string (editorial state left out). */
+function contentKey(c: Omit<ArticleSnapshot, 'status' | 'deletedAt'>): string {
+  return JSON.stringify([c.slug, c.title, c.sourceName, c.sourceUrl, c.publishedAt, c.sectionId, c.body, c.credits, c.tags]);
 }
 
 function newWriteCache(): WriteCache {
