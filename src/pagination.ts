@@ -140,7 +140,8 @@ export async function pageArticles(
   const more = rows.length > count;
   const nodes = rows.slice(0, count);
   if (backwards) nodes.reverse();
-  for (const node of nodes) loaders.articleById.prime(node.id, node);
+  // The id loader serves the public graph; a preview's hidden articles must not land in it.
+  if (!includeHidden) for (const node of nodes) loaders.articleById.prime(node.id, node);
   const edges = nodes.map((node) => ({ cursor: encodeCursor(node), node }));
   return {
     edges,

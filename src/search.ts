@@ -80,7 +80,8 @@ export async function searchArticles(context: Context, args: SearchArgs): Promis
   }
   const matches = first === 0 ? [] : await store.searchArticles({ terms, mode, filter, after, limit: first + 1 });
   const nodes = matches.slice(0, first).map(({ article, score }) => {
-    loaders.articleById.prime(article.id, article);
+    // The id loader serves the public graph; a preview's hidden articles must not land in it.
+    if (!args.includeHidden) loaders.articleById.prime(article.id, article);
     return { article, score, terms };
   });
   const edges = nodes.map((node) =>
