@@ -104,6 +104,18 @@ describe('the editor API', () => {
     expect(list.section.articles.nodes.map((n: { id: string }) => n.id)).toContain(draft.id);
   });
 
+  it('keeps a preview to the fields that ask for it, even within one request', async () => {
+    const draft = await create('同一请求中的草稿');
+    const data = await t.expectData(
+      `query($id: ID) { articles(preview: true, first: 100) { nodes { id } } search(query: "同一请求", preview: true) { nodes { article { id } } } article(id: $id) { id } }`,
+      { id: draft.id },
+      EDITOR,
+    );
+    expect(data.articles.nodes.map((n: { id: string }) => n.id)).toContain(draft.id);
+    expect(data.search.nodes.map((n: { article: { id: string } }) => n.article.id)).toContain(draft.id);
+    expect(data.article).toBeNull();
+  });
+
   it('refuses preview: true without a token', async () => {
     for (const query of [`{ article(slug: "x", preview: true) { id } }`, `{ articles(preview: true) { totalCount } }`, `{ search(query: "元宇宙", preview: true) { totalCount } }`]) {
       const [error] = await t.expectErrors(query);
