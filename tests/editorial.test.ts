@@ -106,14 +106,20 @@ describe('the editor API', () => {
 
   it('keeps a preview to the fields that ask for it, even within one request', async () => {
     const draft = await create('同一请求中的草稿');
-    const data = await t.expectData(
-      `query($id: ID) { articles(preview: true, first: 100) { nodes { id } } search(query: "同一请求", preview: true) { nodes { article { id } } } article(id: $id) { id } }`,
-      { id: draft.id },
+    // A curated teaser pointing at the draft: the teaser is public, the draft behind it is not.
+    await t.expectData(
+      `mutation($s: ID!, $a: ID!) { setHotItems(section: $s, items: [{ title: "指向草稿", article: $a }]) { items { title } } }`,
+      { s: sectionId, a: draft.id },
       EDITOR,
     );
-    expect(data.articles.nodes.map((n: { id: string }) => n.id)).toContain(draft.id);
-    expect(data.search.nodes.map((n: { article: { id: string } }) => n.article.id)).toContain(draft.id);
-    expect(data.article).toBeNull();
+    const data = await t.expectData(
+      `{ articles(preview: true, first: 100) { nodes { id related(kind: HOT, first: 1) { title article { id } } } } }`,
+      {},
+      EDITOR,
+    );
+    const nodes = data.articles.nodes as { id: string; related: { title: string; article: { id: string } | null }[] }[];
+    expect(nodes.map((n) => n.id)).toContain(draft.id);
+    for (const node of nodes) expect(node.related).toEqual([{ title: '指向草稿', article: null }]);
   });
 
   it('refuses preview: true without a token', async () => {
