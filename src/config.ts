@@ -12,6 +12,18 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** JSON file of editor tokens (salted hashes), written by `npm run token`. */
   tokensFile: string;
+  limits: Limits;
+}
+
+/** What one request may ask for (see README, "Limits"). */
+export interface Limits {
+  depth: number;
+  aliases: number;
+  directives: number;
+  tokens: number;
+  cost: number;
+  bodyBytes: number;
+  urlBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -30,7 +42,25 @@ export const CONFIG_VARIABLES = {
   SEED_PATH: 'data/pages',
   LOG_LEVEL: 'info',
   NEWSGRAPH_TOKENS_FILE: 'var/tokens.json',
+  MAX_DEPTH: '12',
+  MAX_ALIASES: '30',
+  MAX_DIRECTIVES: '50',
+  MAX_TOKENS: '2000',
+  MAX_COST: '5000',
+  MAX_BODY_BYTES: '102400',
+  MAX_URL_BYTES: '8192',
 } as const;
+
+/** The limits when nothing is configured. */
+export const DEFAULT_LIMITS: Limits = {
+  depth: Number(CONFIG_VARIABLES.MAX_DEPTH),
+  aliases: Number(CONFIG_VARIABLES.MAX_ALIASES),
+  directives: Number(CONFIG_VARIABLES.MAX_DIRECTIVES),
+  tokens: Number(CONFIG_VARIABLES.MAX_TOKENS),
+  cost: Number(CONFIG_VARIABLES.MAX_COST),
+  bodyBytes: Number(CONFIG_VARIABLES.MAX_BODY_BYTES),
+  urlBytes: Number(CONFIG_VARIABLES.MAX_URL_BYTES),
+};
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const NODE_ENVS = ['development', 'production', 'test'] as const;
@@ -60,6 +90,21 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     problems.push((error as Error).message);
   }
 
+  const positive = (name: 'MAX_DEPTH' | 'MAX_ALIASES' | 'MAX_DIRECTIVES' | 'MAX_TOKENS' | 'MAX_COST' | 'MAX_BODY_BYTES' | 'MAX_URL_BYTES') => {
+    const text = get(name);
+    if (!/^\d+$/.test(text) || Number(text) < 1) problems.push(`${name} must be a whole number of at least 1, got "${text}"`);
+    return Number(text);
+  };
+  const limits: Limits = {
+    depth: positive('MAX_DEPTH'),
+    aliases: positive('MAX_ALIASES'),
+    directives: positive('MAX_DIRECTIVES'),
+    tokens: positive('MAX_TOKENS'),
+    cost: positive('MAX_COST'),
+    bodyBytes: positive('MAX_BODY_BYTES'),
+    urlBytes: positive('MAX_URL_BYTES'),
+  };
+
   // An explicitly empty SEED_PATH turns seeding off; unset means the shipped pages.
   const seedText = env.SEED_PATH === undefined ? CONFIG_VARIABLES.SEED_PATH : env.SEED_PATH.trim();
 
@@ -72,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     seedPath: seedText === '' ? null : resolve(cwd, seedText),
     logLevel: logLevel as Config['logLevel'],
     tokensFile: resolve(cwd, get('NEWSGRAPH_TOKENS_FILE')),
+    limits,
   };
 }
 

@@ -5,7 +5,12 @@ import {
 } from '@apollo/server/plugin/landingPage/default';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { Config } from './config.js';
+import type { GraphQLError, ValidationContext } from 'graphql';
+import { DEFAULT_LIMITS, type Config, type Limits } from './config.js';
+import { costLimitPlugin } from './limits/cost.js';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import { createContext, type Context } from './context.js';
 import type { TokenStore, Viewer } from './auth/tokens.js';
 import type { ContentStore } from './data/store.js';
@@ -14,6 +19,8 @@ import { buildSchema } from './schema.js';
 
 export interface ApolloOptions {
   production: boolean;
+  /** Request limits; the configured defaults when absent. */
+  limits?: Limits;
   /** Extra Apollo plugins, such as the Fastify drain plugin. */
   plugins?: ApolloServerPlugin<Context>[];
 }
@@ -32,12 +39,28 @@ const privateResponses: ApolloServerPlugin<Context> = {
   },
 };
 
+// graphql-armor's rules throw by default, which Apollo answers with a 500;
+// reported to the validation context they are ordinary 400 validation errors.
+const reportAsValidationError = {
+  propagateOnRejection: false,
+  onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(error)],
+};
+
 /** The GraphQL engine alone: what tests drive with `executeOperation`, and what the HTTP server mounts. */
-export function createApollo({ production, plugins = [] }: ApolloOptions): ApolloServer<Context> {
+export function createApollo({ production, limits = DEFAULT_LIMITS, plugins = [] }: ApolloOptions): ApolloServer<Context> {
   return new ApolloServer<Context>({
     schema: buildSchema(),
+    // A document over the token budget fails in the parser: a 400 GRAPHQL_PARSE_FAILED before any work.
+    parseOptions: { maxTokens: limits.tokens },
+    maxRecursiveSelections: true,
+    validationRules: [
+      maxDepthRule({ n: limits.depth, ignoreIntrospection: true, ...reportAsValidationError }),
+      maxAliasesRule({ n: limits.aliases, ...reportAsValidationError }),
+      maxDirectivesRule({ n: limits.directives, ...reportAsValidationError }),
+    ],
     plugins: [
       ...plugins,
+      costLimitPlugin(limits.cost),
       privateResponses,
       production
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
@@ -74,14 +97,23 @@ export async function buildServer({
   store: ContentStore;
   tokens: Pick<TokenStore, 'verify'>;
 }): Promise<Server> {
+  const { limits } = config;
   const http = Fastify({
+    // Larger bodies are refused with 413 before they are read.
+    bodyLimit: limits.bodyBytes,
     logger:
       config.logLevel === 'silent'
         ? false
         : { level: config.logLevel, redact: { paths: ['req.headers.authorization'], censor: '[redacted]' } },
   });
+  http.addHook('onRequest', async (request, reply) => {
+    if (Buffer.byteLength(request.url) > limits.urlBytes) {
+      await reply.code(414).send({ errors: [{ message: `the URL is longer than ${limits.urlBytes} bytes`, extensions: { code: 'BAD_REQUEST' } }] });
+    }
+  });
   const apollo = createApollo({
     production: config.nodeEnv === 'production',
+    limits,
     plugins: [fastifyApolloDrainPlugin(http)],
   });
   await apollo.start();

@@ -12,7 +12,15 @@ describe('configuration from the environment', () => {
       seedPath: '/srv/newsgraph/data/pages',
       logLevel: 'info',
       tokensFile: '/srv/newsgraph/var/tokens.json',
+      limits: { depth: 12, aliases: 30, directives: 50, tokens: 2000, cost: 5000, bodyBytes: 102_400, urlBytes: 8192 },
     });
+  });
+
+  it('reads every limit, refusing ones that are not whole numbers of at least 1', () => {
+    expect(loadConfig({ MAX_DEPTH: '8', MAX_COST: '900' }).limits).toMatchObject({ depth: 8, cost: 900, aliases: 30 });
+    expect(() => loadConfig({ MAX_DEPTH: '0', MAX_TOKENS: 'lots' })).toThrow(
+      /MAX_DEPTH must be a whole number of at least 1, got "0"[\s\S]*MAX_TOKENS must be a whole number of at least 1, got "lots"/,
+    );
   });
 
   it('reads sqlite:PATH relative to the working directory or absolute, and sqlite::memory:', () => {

@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TokenStore } from '../src/auth/tokens.js';
+import { loadConfig } from '../src/config.js';
+import { buildServer, type Server } from '../src/server.js';
+import { createTestStore, type TestStore } from './helpers.js';
+
+interface Body {
+  data?: unknown;
+  errors?: { message: string; extensions?: Record<string, unknown> }[];
+}
+
+describe('request limits over HTTP', () => {
+  let t: TestStore;
+  let server: Server;
+  let url: string;
+  beforeAll(async () => {
+    t = await createTestStore();
+    const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: `sqlite:${t.dir}/unused.db` });
+    server = await buildServer({ config, store: t.store, tokens: TokenStore.empty() });
+    url = `${await server.http.listen({ host: '127.0.0.1', port: 0 })}/graphql`;
+  });
+  afterAll(async () => {
+    await server.http.close();
+    await t.close();
+  });
+
+  const post = async (body: unknown, headers: Record<string, string> = {}) => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: (text.startsWith('{') || text.startsWith('[') ? JSON.parse(text) : text) as Body };
+  };
+  /** After every refusal the server must still answer an ordinary query. */
+  const stillServes = async () => {
+    const { status, body } = await post({ query: '{ articles(first: 1) { totalCount } }' });
+    expect(status).toBe(200);
+    expect(body).toEqual({ data: { articles: { totalCount: 1 } } });
+  };
+  /** article → section → articles → nodes → section → …: the cycle a hostile client would use. */
+  const nested = (rounds: number) =>
+    `{ section(slug: "yuanchuang") { ${'articles(first: 1) { nodes { section { '.repeat(rounds)}name${' } } }'.repeat(rounds)} } }`;
+
+  it('refuses a document nested deeper than 12 with 400 GRAPHQL_VALIDATION_FAILED', async () => {
+    expect((await post({ query: nested(3) })).status).toBe(200); // depth 11
+    const { status, body } = await post({ query: nested(7) }); // depth 23
+    expect(status).toBe(400);
+    expect(body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(body.errors?.[0]?.message).toMatch(/depth/i);
+    await stillServes();
+  });
+
+  it('refuses more than 30 aliases and more than 50 directives', async () => {
+    const aliases = `{ ${Array.from({ length: 31 }, (_, i) => `a${i}: sections { slug }`).join(' ')} }`;
+    const directives = `{ sections { slug ${Array.from({ length: 51 }, () => '@include(if: true)').join(' ')} } }`;
+    for (const query of [aliases, directives]) {
+      const { status, body } = await post({ query });
+      expect(status).toBe(400);
+      expect(body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    }
+    expect((await post({ query: `{ ${Array.from({ length: 30 }, (_, i) => `a${i}: sections { slug }`).join(' ')} }` })).status).toBe(200);
+    await stillServes();
+  });
+
+  it('refuses a document of more than 2,000 tokens, or one that does not parse, with 400 GRAPHQL_PARSE_FAILED', async () => {
+    const long = `{ sections { ${'slug '.repeat(2_100)} } }`;
+    for (const query of [long, '{ articles(', '}}}}']) {
+      const { status, body } = await post({ query });
+      expect(status, query.slice(0, 20)).toBe(400);
+      expect(body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
+    }
+    await stillServes();
+  });
+
+  it('refuses an operation over the cost budget before touching the store, with the estimate and budget', async () => {
+    const expensive = `query($n: Int) { articles(first: $n) { nodes { title related(kind: LATEST, first: 50) { title article { title } } } } }`;
+    t.queries.length = 0;
+    const { status, body } = await post({ query: expensive, variables: { n: 100 } });
+    expect(status).toBe(400);
+    expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', budget: 5000 });
+    expect(body.errors?.[0]?.extensions?.cost).toBeGreaterThan(5000);
+    expect(t.queries).toEqual([]);
+    // The same shape with a small page is well within budget.
+    const cheap = await post({ query: expensive, variables: { n: 2 } });
+    expect(cheap.status).toBe(200);
+    await stillServes();
+  });
+
+  it('refuses a body over 100 KB with 413 and a URL over 8 KB with 414', async () => {
+    const big = await post({ query: `{ sections { slug } }`, variables: { padding: 'x'.repeat(110_000) } });
+    expect(big.status).toBe(413);
+    const longUrl = await fetch(`${url}?query=${encodeURIComponent('{ sections { slug } }')}&pad=${'x'.repeat(9_000)}`, {
+      headers: { 'apollo-require-preflight': 'true' },
+    });
+    expect(longUrl.status).toBe(414);
+    await stillServes();
+  });
+
+  it('refuses batches, mutations over GET, and requests that could be cross-site (CSRF)', async () => {
+    const batch = await post([{ query: '{ sections { slug } }' }, { query: '{ sections { name } }' }]);
+    expect(batch.status).toBe(400);
+
+    const getMutation = await fetch(`${url}?query=${encodeURIComponent('mutation { importPages(pages: []) { pages { status } } }')}`, {
+      headers: { 'apollo-require-preflight': 'true' },
+    });
+    expect(getMutation.status).toBe(405);
+
+    const simpleGet = await fetch(`${url}?query=${encodeURIComponent('{ sections { slug } }')}`);
+    expect(simpleGet.status).toBe(400);
+    const textPlain = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ query: '{ sections { slug } }' }) });
+    expect(textPlain.status).toBe(400);
+    await stillServes();
+  });
+});
