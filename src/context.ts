@@ -10,8 +10,15 @@ export interface Context {
   viewer: Viewer | null;
   /** Set when the response shows anything beyond the public graph, so it is never cached as public. */
   private: boolean;
+  /** The request's logger (bound to its request id) when served over HTTP. */
+  log?: RequestLog;
 }
 
-export function createContext(store: ContentStore, viewer: Viewer | null = null): Context {
-  return { store, loaders: createLoaders(store), viewer, private: viewer !== null };
+export interface RequestLog {
+  info(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+export function createContext(store: ContentStore, viewer: Viewer | null = null, log?: RequestLog): Context {
+  return { store, loaders: createLoaders(store), viewer, private: viewer !== null, log };
 }

@@ -4,6 +4,7 @@ import { TokenStore } from './auth/tokens.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openStore } from './data/open-store.js';
 import { seedIfEmpty } from './ingest/import-pages.js';
+import { Metrics } from './metrics.js';
 import { buildServer } from './server.js';
 
 async function main(): Promise<void> {
@@ -18,13 +19,14 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const store = openStore(config.database);
+  const metrics = new Metrics();
+  const store = openStore(config.database, { onQuery: metrics.observeQuery });
   await store.migrate();
   const seeded = await seedIfEmpty(store, config.seedPath);
 
   const loadTokens = async () => (existsSync(config.tokensFile) ? TokenStore.load(config.tokensFile) : TokenStore.empty());
   let tokens = await loadTokens();
-  const { http } = await buildServer({ config, store, tokens: { verify: (token) => tokens.verify(token) } });
+  const { http } = await buildServer({ config, store, metrics, tokens: { verify: (token) => tokens.verify(token) } });
   if (!existsSync(config.tokensFile)) {
     http.log.warn({ tokensFile: config.tokensFile }, 'no tokens file: every editor token is refused (create one with npm run token -- create NAME --role EDITOR)');
   }

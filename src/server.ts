@@ -15,7 +15,9 @@ import { createContext, type Context } from './context.js';
 import type { TokenStore, Viewer } from './auth/tokens.js';
 import type { ContentStore } from './data/store.js';
 import { userError } from './errors.js';
+import { Metrics } from './metrics.js';
 import { buildSchema } from './schema.js';
+import { randomUUID } from 'node:crypto';
 
 export interface ApolloOptions {
   production: boolean;
@@ -44,6 +46,26 @@ const privateResponses: ApolloServerPlugin<Context> = {
 const reportAsValidationError = {
   propagateOnRejection: false,
   onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(error)],
+};
+
+/** One structured log line per GraphQL request: operation, HTTP status, duration (the request id comes with the logger). */
+const requestLog: ApolloServerPlugin<Context> = {
+  async requestDidStart() {
+    const started = performance.now();
+    return {
+      async willSendResponse({ contextValue, request, response, operationName, errors }) {
+        contextValue.log?.info(
+          {
+            operation: operationName ?? request.operationName ?? null,
+            status: response.http.status ?? 200,
+            durationMs: Math.round((performance.now() - started) * 100) / 100,
+            errors: errors?.length ?? 0,
+          },
+          'graphql request',
+        );
+      },
+    };
+  },
 };
 
 /** The GraphQL engine alone: what tests drive with `executeOperation`, and what the HTTP server mounts. */
@@ -92,13 +114,16 @@ export async function buildServer({
   config,
   store,
   tokens,
+  metrics = new Metrics(),
 }: {
   config: Config;
   store: ContentStore;
   tokens: Pick<TokenStore, 'verify'>;
+  metrics?: Metrics;
 }): Promise<Server> {
   const { limits } = config;
   const http = Fastify({
+    genReqId: () => randomUUID(),
     // Larger bodies are refused with 413 before they are read.
     bodyLimit: limits.bodyBytes,
     logger:
@@ -114,12 +139,28 @@ export async function buildServer({
   const apollo = createApollo({
     production: config.nodeEnv === 'production',
     limits,
-    plugins: [fastifyApolloDrainPlugin(http)],
+    plugins: [fastifyApolloDrainPlugin(http), metrics.plugin(), requestLog],
+  });
+
+  // Liveness, readiness (the store answers and is migrated) and Prometheus metrics.
+  http.get('/health', async () => ({ status: 'ok' }));
+  http.get('/ready', async (_, reply) => {
+    try {
+      await store.checkReady();
+      return { status: 'ready' };
+    } catch (error) {
+      http.log.warn({ err: error }, 'not ready');
+      return reply.code(503).send({ status: 'unavailable', reason: (error as Error).message });
+    }
+  });
+  http.get('/metrics', async (_, reply) => {
+    const text = await metrics.registry.metrics();
+    return reply.type(metrics.registry.contentType).send(text);
   });
   await apollo.start();
   await http.register(fastifyApollo(apollo), {
     path: '/graphql',
-    context: async (request) => createContext(store, await viewerOf(request.headers.authorization, tokens)),
+    context: async (request) => createContext(store, await viewerOf(request.headers.authorization, tokens), request.log),
   });
   return { http, apollo };
 }

@@ -24,10 +24,18 @@ export interface TestStore {
 }
 
 /** A real SQLite store in a fresh temporary folder, migrated, and seeded unless `seed: false`. */
-export async function createTestStore({ seed = true } = {}): Promise<TestStore> {
+export async function createTestStore({ seed = true, onQuery }: { seed?: boolean; onQuery?: (event: QueryEvent) => void } = {}): Promise<TestStore> {
   const dir = mkdtempSync(join(tmpdir(), 'newsgraph-test-'));
   const queries: QueryEvent[] = [];
-  const store = openStore({ kind: 'sqlite', path: join(dir, 'newsgraph.db') }, { onQuery: (e) => queries.push(e) });
+  const store = openStore(
+    { kind: 'sqlite', path: join(dir, 'newsgraph.db') },
+    {
+      onQuery: (e) => {
+        queries.push(e);
+        onQuery?.(e);
+      },
+    },
+  );
   await store.migrate();
   if (seed) await seedIfEmpty(store, SEED_DIR);
   return {

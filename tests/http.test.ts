@@ -112,8 +112,17 @@ describe('npm start (the process entry)', () => {
           body: JSON.stringify({ query: ARTICLES }),
         });
       }
+      await fetch(`${address}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: 'query LogCheck { sections { slug } }' }),
+      });
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(output).toContain('"url":"/graphql"');
+      // One structured line per GraphQL request, with its request id, operation, status and duration.
+      const line = output.split('\n').find((l) => l.includes('"operation":"LogCheck"'));
+      expect(JSON.parse(line ?? '{}')).toMatchObject({ msg: 'graphql request', status: 200, reqId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+      expect(JSON.parse(line ?? '{}').durationMs).toEqual(expect.any(Number));
       expect(output).not.toContain(token.slice(13));
 
       const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));

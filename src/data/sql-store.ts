@@ -51,6 +51,12 @@ export class SqlStore implements ContentStore {
     }
   }
 
+  async checkReady(): Promise<void> {
+    const migrations = await new Migrator({ db: this.db, provider: migrationProvider }).getMigrations();
+    const pending = migrations.filter((m) => !m.executedAt).map((m) => m.name);
+    if (pending.length) throw new Error(`migrations not run: ${pending.join(', ')}`);
+  }
+
   async isEmpty(): Promise<boolean> {
     const row = await this.db.selectFrom('articles').select('id').limit(1).executeTakeFirst();
     return row === undefined;

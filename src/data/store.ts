@@ -89,6 +89,8 @@ export interface SavePageResult {
 export interface ContentStore {
   /** Creates or upgrades the tables; safe to run on every start. */
   migrate(): Promise<void>;
+  /** Resolves when the store answers and every migration has run; rejects with the reason otherwise. */
+  checkReady(): Promise<void>;
   /** Whether the store holds no article yet (a fresh store is seeded from data/). */
   isEmpty(): Promise<boolean>;
   close(): Promise<void>;

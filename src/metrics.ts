@@ -1,0 +1,78 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import type { Context } from './context.js';
+import type { QueryEvent } from './data/store.js';
+
+const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+/** Operation names are the client's to choose; past this many distinct ones, the rest count as "other". */
+const MAX_OPERATION_LABELS = 200;
+
+/** Prometheus metrics of one process: requests, latency and errors by operation, and store statement timings. */
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly requests = new Counter({
+    name: 'newsgraph_graphql_requests_total',
+    help: 'GraphQL requests answered, by operation name and HTTP status',
+    labelNames: ['operation', 'status'] as const,
+    registers: [this.registry],
+  });
+  private readonly latency = new Histogram({
+    name: 'newsgraph_graphql_request_duration_seconds',
+    help: 'Time from receiving a GraphQL request to sending its response, by operation name',
+    labelNames: ['operation'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [this.registry],
+  });
+  private readonly errors = new Counter({
+    name: 'newsgraph_graphql_errors_total',
+    help: 'Errors in GraphQL responses, by code',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  private readonly storeQueries = new Histogram({
+    name: 'newsgraph_store_query_duration_seconds',
+    help: 'Time the store took per SQL statement',
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+    registers: [this.registry],
+  });
+  private readonly operations = new Set<string>();
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'newsgraph_' });
+  }
+
+  /** For `openStore({ onQuery })`. */
+  readonly observeQuery = (event: QueryEvent): void => {
+    this.storeQueries.observe(event.durationMs / 1000);
+  };
+
+  private label(operationName: string | null | undefined): string {
+    if (!operationName) return 'anonymous';
+    if (!OPERATION_NAME.test(operationName)) return 'other';
+    if (!this.operations.has(operationName)) {
+      if (this.operations.size >= MAX_OPERATION_LABELS) return 'other';
+      this.operations.add(operationName);
+    }
+    return operationName;
+  }
+
+  /** An Apollo plugin that records every request it sees. */
+  plugin(): ApolloServerPlugin<Context> {
+    return {
+      requestDidStart: async () => {
+        const started = process.hrtime.bigint();
+        return {
+          didEncounterErrors: async ({ errors }) => {
+            for (const error of errors) this.errors.inc({ code: String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR') });
+          },
+          willSendResponse: async ({ request, response, operationName }) => {
+            const operation = this.label(operationName ?? request.operationName);
+            const status = String(response.http.status ?? 200);
+            this.requests.inc({ operation, status });
+            this.latency.observe({ operation }, Number(process.hrtime.bigint() - started) / 1e9);
+          },
+        };
+      },
+    };
+  }
+}

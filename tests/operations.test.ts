@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TokenStore } from '../src/auth/tokens.js';
+import { loadConfig } from '../src/config.js';
+import { Metrics } from '../src/metrics.js';
+import { buildServer, type Server } from '../src/server.js';
+import { createTestStore, type TestStore } from './helpers.js';
+
+describe('operating the server: health, readiness, metrics', () => {
+  let t: TestStore;
+  let server: Server;
+  let base: string;
+  const metrics = new Metrics();
+  beforeAll(async () => {
+    t = await createTestStore({ onQuery: metrics.observeQuery });
+    const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: `sqlite:${t.dir}/unused.db` });
+    server = await buildServer({ config, store: t.store, tokens: TokenStore.empty(), metrics });
+    base = await server.http.listen({ host: '127.0.0.1', port: 0 });
+  });
+  afterAll(async () => {
+    await server.http.close();
+    await t.close().catch(() => {});
+  });
+
+  const graphql = (body: unknown) =>
+    fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  it('says it is alive and ready', async () => {
+    const health = await fetch(`${base}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${base}/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready' });
+  });
+
+  it('counts requests by operation and status, errors by code, and store statements, in Prometheus format', async () => {
+    await graphql({ query: 'query FrontPage { articles(first: 2) { totalCount } }', operationName: 'FrontPage' });
+    await graphql({ query: 'query FrontPage { articles(first: 2) { totalCount } }', operationName: 'FrontPage' });
+    await graphql({ query: 'query Broken { articles(first: 1000) { totalCount } }' });
+    const response = await fetch(`${base}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/plain');
+    const text = await response.text();
+    expect(text).toMatch(/newsgraph_graphql_requests_total\{operation="FrontPage",status="200"\} 2/);
+    expect(text).toMatch(/newsgraph_graphql_errors_total\{code="BAD_USER_INPUT"\} 1/);
+    expect(text).toMatch(/newsgraph_graphql_request_duration_seconds_count\{operation="FrontPage"\} 2/);
+    const statements = /newsgraph_store_query_duration_seconds_count (\d+)/.exec(text);
+    expect(Number(statements?.[1])).toBeGreaterThan(0);
+    expect(text).toContain('newsgraph_process_resident_memory_bytes');
+  });
+
+  it('keeps client-chosen operation names from growing the metrics without bound', async () => {
+    await graphql({ query: `query ${'X'.repeat(80)} { sections { slug } }` });
+    const text = await (await fetch(`${base}/metrics`)).text();
+    expect(text).not.toContain('X'.repeat(80));
+    expect(text).toMatch(/newsgraph_graphql_requests_total\{operation="other",status="200"\} 1/);
+  });
+
+  it('reports 503 when the store no longer answers', async () => {
+    await t.store.close();
+    const ready = await fetch(`${base}/ready`);
+    expect(ready.status).toBe(503);
+    expect(((await ready.json()) as { status: string }).status).toBe('unavailable');
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+  });
+});
