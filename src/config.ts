@@ -13,6 +13,10 @@ export interface Config {
   /** JSON file of editor tokens (salted hashes), written by `npm run token`. */
   tokensFile: string;
   limits: Limits;
+  /** Whether clients may introspect the schema (off in production unless asked for). */
+  introspection: boolean;
+  /** Whether GET /graphql in a browser shows Apollo Sandbox (off in production unless asked for). */
+  landingPage: boolean;
 }
 
 /** What one request may ask for (see README, "Limits"). */
@@ -49,6 +53,8 @@ export const CONFIG_VARIABLES = {
   MAX_COST: '5000',
   MAX_BODY_BYTES: '102400',
   MAX_URL_BYTES: '8192',
+  INTROSPECTION: '',
+  LANDING_PAGE: '',
 } as const;
 
 /** The limits when nothing is configured. */
@@ -105,6 +111,18 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     urlBytes: positive('MAX_URL_BYTES'),
   };
 
+  // On/off switches default to "on, except in production".
+  const flag = (name: 'INTROSPECTION' | 'LANDING_PAGE') => {
+    const text = get(name).toLowerCase();
+    if (text === '') return nodeEnv !== 'production';
+    if (['true', '1', 'on'].includes(text)) return true;
+    if (['false', '0', 'off'].includes(text)) return false;
+    problems.push(`${name} must be true or false, got "${text}"`);
+    return false;
+  };
+  const introspection = flag('INTROSPECTION');
+  const landingPage = flag('LANDING_PAGE');
+
   // An explicitly empty SEED_PATH turns seeding off; unset means the shipped pages.
   const seedText = env.SEED_PATH === undefined ? CONFIG_VARIABLES.SEED_PATH : env.SEED_PATH.trim();
 
@@ -118,6 +136,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     logLevel: logLevel as Config['logLevel'],
     tokensFile: resolve(cwd, get('NEWSGRAPH_TOKENS_FILE')),
     limits,
+    introspection,
+    landingPage,
   };
 }
 

@@ -12,6 +12,8 @@ export interface Context {
   private: boolean;
   /** The request's logger (bound to its request id) when served over HTTP. */
   log?: RequestLog;
+  /** The id the logs carry for this request; masked errors quote it. */
+  requestId?: string;
 }
 
 export interface RequestLog {
@@ -19,6 +21,10 @@ export interface RequestLog {
   error(fields: object, message: string): void;
 }
 
-export function createContext(store: ContentStore, viewer: Viewer | null = null, log?: RequestLog): Context {
-  return { store, loaders: createLoaders(store), viewer, private: viewer !== null, log };
+export function createContext(
+  store: ContentStore,
+  viewer: Viewer | null = null,
+  request?: { log: RequestLog; id: string },
+): Context {
+  return { store, loaders: createLoaders(store), viewer, private: viewer !== null, log: request?.log, requestId: request?.id };
 }

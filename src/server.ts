@@ -1,8 +1,6 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import {
-  ApolloServerPluginLandingPageLocalDefault,
-  ApolloServerPluginLandingPageProductionDefault,
-} from '@apollo/server/plugin/landingPage/default';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { GraphQLError, ValidationContext } from 'graphql';
@@ -21,6 +19,10 @@ import { randomUUID } from 'node:crypto';
 
 export interface ApolloOptions {
   production: boolean;
+  /** Schema introspection; on unless production. */
+  introspection?: boolean;
+  /** Apollo Sandbox on GET in a browser; on unless production. */
+  landingPage?: boolean;
   /** Request limits; the configured defaults when absent. */
   limits?: Limits;
   /** Extra Apollo plugins, such as the Fastify drain plugin. */
@@ -48,6 +50,36 @@ const reportAsValidationError = {
   onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(error)],
 };
 
+/**
+ * In production a failure inside the server (a store error, a bug) reaches
+ * the client as INTERNAL_SERVER_ERROR with a generic message and the request
+ * id, never SQL, paths or stack; the full error is logged under that id.
+ */
+const maskInternalErrors: ApolloServerPlugin<Context> = {
+  async requestDidStart() {
+    return {
+      async didEncounterErrors({ contextValue, errors }) {
+        for (const error of errors) {
+          if (error.extensions?.code !== 'INTERNAL_SERVER_ERROR' && error.extensions?.code !== undefined) continue;
+          contextValue.log?.error({ err: error.originalError ?? error, path: error.path }, 'internal error');
+        }
+      },
+      async willSendResponse({ contextValue, response }) {
+        if (response.body.kind !== 'single' || !response.body.singleResult.errors) return;
+        response.body.singleResult.errors = response.body.singleResult.errors.map((error) =>
+          error.extensions?.code === 'INTERNAL_SERVER_ERROR'
+            ? {
+                message: `Internal server error (request ${contextValue.requestId ?? 'unknown'})`,
+                path: error.path,
+                extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: contextValue.requestId ?? null },
+              }
+            : error,
+        );
+      },
+    };
+  },
+};
+
 /** One structured log line per GraphQL request: operation, HTTP status, duration (the request id comes with the logger). */
 const requestLog: ApolloServerPlugin<Context> = {
   async requestDidStart() {
@@ -69,9 +101,19 @@ const requestLog: ApolloServerPlugin<Context> = {
 };
 
 /** The GraphQL engine alone: what tests drive with `executeOperation`, and what the HTTP server mounts. */
-export function createApollo({ production, limits = DEFAULT_LIMITS, plugins = [] }: ApolloOptions): ApolloServer<Context> {
+export function createApollo({
+  production,
+  introspection = !production,
+  landingPage = !production,
+  limits = DEFAULT_LIMITS,
+  plugins = [],
+}: ApolloOptions): ApolloServer<Context> {
   return new ApolloServer<Context>({
     schema: buildSchema(),
+    introspection,
+    includeStacktraceInErrorResponses: !production,
+    // "Did you mean …?" tells a stranger what fields exist; production keeps the schema to itself.
+    formatError: production ? (formatted) => ({ ...formatted, message: formatted.message.replace(/ Did you mean .+\?$/, '') }) : undefined,
     // A document over the token budget fails in the parser: a 400 GRAPHQL_PARSE_FAILED before any work.
     parseOptions: { maxTokens: limits.tokens },
     maxRecursiveSelections: true,
@@ -84,9 +126,10 @@ export function createApollo({ production, limits = DEFAULT_LIMITS, plugins = []
       ...plugins,
       costLimitPlugin(limits.cost),
       privateResponses,
-      production
-        ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
-        : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
+      ...(production ? [maskInternalErrors] : []),
+      landingPage
+        ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
+        : ApolloServerPluginLandingPageDisabled(),
     ],
   });
 }
@@ -115,11 +158,14 @@ export async function buildServer({
   store,
   tokens,
   metrics = new Metrics(),
+  logStream,
 }: {
   config: Config;
   store: ContentStore;
   tokens: Pick<TokenStore, 'verify'>;
   metrics?: Metrics;
+  /** Where logs go (standard output unless given). */
+  logStream?: NodeJS.WritableStream;
 }): Promise<Server> {
   const { limits } = config;
   const http = Fastify({
@@ -129,7 +175,11 @@ export async function buildServer({
     logger:
       config.logLevel === 'silent'
         ? false
-        : { level: config.logLevel, redact: { paths: ['req.headers.authorization'], censor: '[redacted]' } },
+        : {
+            level: config.logLevel,
+            redact: { paths: ['req.headers.authorization'], censor: '[redacted]' },
+            ...(logStream ? { stream: logStream } : {}),
+          },
   });
   http.addHook('onRequest', async (request, reply) => {
     if (Buffer.byteLength(request.url) > limits.urlBytes) {
@@ -138,6 +188,8 @@ export async function buildServer({
   });
   const apollo = createApollo({
     production: config.nodeEnv === 'production',
+    introspection: config.introspection,
+    landingPage: config.landingPage,
     limits,
     plugins: [fastifyApolloDrainPlugin(http), metrics.plugin(), requestLog],
   });
@@ -160,7 +212,7 @@ export async function buildServer({
   await apollo.start();
   await http.register(fastifyApollo(apollo), {
     path: '/graphql',
-    context: async (request) => createContext(store, await viewerOf(request.headers.authorization, tokens), request.log),
+    context: async (request) => createContext(store, await viewerOf(request.headers.authorization, tokens), request),
   });
   return { http, apollo };
 }

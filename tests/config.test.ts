@@ -13,7 +13,16 @@ describe('configuration from the environment', () => {
       logLevel: 'info',
       tokensFile: '/srv/newsgraph/var/tokens.json',
       limits: { depth: 12, aliases: 30, directives: 50, tokens: 2000, cost: 5000, bodyBytes: 102_400, urlBytes: 8192 },
+      introspection: true,
+      landingPage: true,
     });
+  });
+
+  it('turns introspection and the landing page off in production unless switched on', () => {
+    expect(loadConfig({ NODE_ENV: 'production' })).toMatchObject({ introspection: false, landingPage: false });
+    expect(loadConfig({ NODE_ENV: 'production', INTROSPECTION: 'true' })).toMatchObject({ introspection: true, landingPage: false });
+    expect(loadConfig({ LANDING_PAGE: 'off' })).toMatchObject({ introspection: true, landingPage: false });
+    expect(() => loadConfig({ INTROSPECTION: 'maybe' })).toThrow(/INTROSPECTION must be true or false, got "maybe"/);
   });
 
   it('reads every limit, refusing ones that are not whole numbers of at least 1', () => {
