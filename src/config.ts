@@ -17,6 +17,10 @@ export interface Config {
   introspection: boolean;
   /** Whether GET /graphql in a browser shows Apollo Sandbox (off in production unless asked for). */
   landingPage: boolean;
+  /** How long a stopping server waits for requests in flight before it gives up on them. */
+  shutdownTimeoutMs: number;
+  /** How long one request may run before it fails and stops reaching the store. */
+  requestTimeoutMs: number;
 }
 
 /** What one request may ask for (see README, "Limits"). */
@@ -55,6 +59,8 @@ export const CONFIG_VARIABLES = {
   MAX_URL_BYTES: '8192',
   INTROSPECTION: '',
   LANDING_PAGE: '',
+  SHUTDOWN_TIMEOUT_MS: '10000',
+  REQUEST_TIMEOUT_MS: '10000',
 } as const;
 
 /** The limits when nothing is configured. */
@@ -96,7 +102,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     problems.push((error as Error).message);
   }
 
-  const positive = (name: 'MAX_DEPTH' | 'MAX_ALIASES' | 'MAX_DIRECTIVES' | 'MAX_TOKENS' | 'MAX_COST' | 'MAX_BODY_BYTES' | 'MAX_URL_BYTES') => {
+  const positive = (
+    name: 'MAX_DEPTH' | 'MAX_ALIASES' | 'MAX_DIRECTIVES' | 'MAX_TOKENS' | 'MAX_COST' | 'MAX_BODY_BYTES' | 'MAX_URL_BYTES' | 'SHUTDOWN_TIMEOUT_MS' | 'REQUEST_TIMEOUT_MS',
+  ) => {
     const text = get(name);
     if (!/^\d+$/.test(text) || Number(text) < 1) problems.push(`${name} must be a whole number of at least 1, got "${text}"`);
     return Number(text);
@@ -138,6 +146,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     limits,
     introspection,
     landingPage,
+    shutdownTimeoutMs: positive('SHUTDOWN_TIMEOUT_MS'),
+    requestTimeoutMs: positive('REQUEST_TIMEOUT_MS'),
   };
 }
 

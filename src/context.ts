@@ -1,6 +1,7 @@
 import type { Viewer } from './auth/tokens.js';
 import { createLoaders, type Loaders } from './data/loaders.js';
 import type { ContentStore } from './data/store.js';
+import { storeWithDeadline } from './deadline.js';
 
 /** What every resolver receives: the store, reached through this request's loaders, and who is asking. */
 export interface Context {
@@ -24,7 +25,9 @@ export interface RequestLog {
 export function createContext(
   store: ContentStore,
   viewer: Viewer | null = null,
-  request?: { log: RequestLog; id: string },
+  request?: { log: RequestLog; id: string; timeoutMs?: number },
 ): Context {
-  return { store, loaders: createLoaders(store), viewer, private: viewer !== null, log: request?.log, requestId: request?.id };
+  const timeoutMs = request?.timeoutMs;
+  const scoped = timeoutMs === undefined ? store : storeWithDeadline(store, Date.now() + timeoutMs, timeoutMs);
+  return { store: scoped, loaders: createLoaders(scoped), viewer, private: viewer !== null, log: request?.log, requestId: request?.id };
 }

@@ -49,14 +49,18 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     http.log.info({ signal }, 'shutting down');
-    try {
-      await http.close();
-      await store.close();
-      process.exit(0);
-    } catch (error) {
+    // Stop accepting, let requests in flight finish (up to the drain timeout), then close the store.
+    const timedOut = Symbol('timed out');
+    const drained = await Promise.race([
+      http.close().then(() => true),
+      new Promise<typeof timedOut>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs, timedOut).unref()),
+    ]).catch((error: unknown) => {
       http.log.error(error, 'shutdown failed');
-      process.exit(1);
-    }
+      return false;
+    });
+    if (drained === timedOut) http.log.warn({ timeoutMs: config.shutdownTimeoutMs }, 'requests still in flight at the drain timeout');
+    await store.close().catch((error: unknown) => http.log.error(error, 'closing the store failed'));
+    process.exit(drained === true ? 0 : 1);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));

@@ -212,7 +212,12 @@ export async function buildServer({
   await apollo.start();
   await http.register(fastifyApollo(apollo), {
     path: '/graphql',
-    context: async (request) => createContext(store, await viewerOf(request.headers.authorization, tokens), request),
+    context: async (request) =>
+      createContext(store, await viewerOf(request.headers.authorization, tokens), {
+        log: request.log,
+        id: request.id,
+        timeoutMs: config.requestTimeoutMs,
+      }),
   });
   return { http, apollo };
 }

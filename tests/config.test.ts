@@ -15,6 +15,8 @@ describe('configuration from the environment', () => {
       limits: { depth: 12, aliases: 30, directives: 50, tokens: 2000, cost: 5000, bodyBytes: 102_400, urlBytes: 8192 },
       introspection: true,
       landingPage: true,
+      shutdownTimeoutMs: 10_000,
+      requestTimeoutMs: 10_000,
     });
   });
 
