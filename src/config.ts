@@ -21,6 +21,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** How long one request may run before it fails and stops reaching the store. */
   requestTimeoutMs: number;
+  /** A persisted query manifest: when set, only its operations run. */
+  safelist: string | null;
 }
 
 /** What one request may ask for (see README, "Limits"). */
@@ -61,6 +63,7 @@ export const CONFIG_VARIABLES = {
   LANDING_PAGE: '',
   SHUTDOWN_TIMEOUT_MS: '10000',
   REQUEST_TIMEOUT_MS: '10000',
+  SAFELIST: '',
 } as const;
 
 /** The limits when nothing is configured. */
@@ -148,6 +151,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     landingPage,
     shutdownTimeoutMs: positive('SHUTDOWN_TIMEOUT_MS'),
     requestTimeoutMs: positive('REQUEST_TIMEOUT_MS'),
+    safelist: get('SAFELIST') === '' ? null : resolve(cwd, get('SAFELIST')),
   };
 }
 

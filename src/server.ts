@@ -14,6 +14,8 @@ import type { TokenStore, Viewer } from './auth/tokens.js';
 import type { ContentStore } from './data/store.js';
 import { userError } from './errors.js';
 import { Metrics } from './metrics.js';
+import { loadManifest, safelistPlugin, type SafelistManifest } from './safelist/manifest.js';
+import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
 import { buildSchema } from './schema.js';
 import { randomUUID } from 'node:crypto';
 
@@ -25,6 +27,8 @@ export interface ApolloOptions {
   landingPage?: boolean;
   /** Request limits; the configured defaults when absent. */
   limits?: Limits;
+  /** Only these operations run. */
+  safelist?: SafelistManifest | null;
   /** Extra Apollo plugins, such as the Fastify drain plugin. */
   plugins?: ApolloServerPlugin<Context>[];
 }
@@ -106,10 +110,15 @@ export function createApollo({
   introspection = !production,
   landingPage = !production,
   limits = DEFAULT_LIMITS,
+  safelist = null,
   plugins = [],
 }: ApolloOptions): ApolloServer<Context> {
+  // Safelisted operations can also be sent by id alone: the APQ cache already holds their bodies.
+  const persisted = new InMemoryLRUCache<string>();
+  for (const operation of safelist?.operations ?? []) void persisted.set(`apq:${operation.id}`, operation.body);
   return new ApolloServer<Context>({
     schema: buildSchema(),
+    persistedQueries: { cache: persisted },
     introspection,
     includeStacktraceInErrorResponses: !production,
     // "Did you mean …?" tells a stranger what fields exist; production keeps the schema to itself.
@@ -127,6 +136,7 @@ export function createApollo({
       costLimitPlugin(limits.cost),
       privateResponses,
       ...(production ? [maskInternalErrors] : []),
+      ...(safelist ? [safelistPlugin(safelist)] : []),
       landingPage
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
         : ApolloServerPluginLandingPageDisabled(),
@@ -191,6 +201,7 @@ export async function buildServer({
     introspection: config.introspection,
     landingPage: config.landingPage,
     limits,
+    safelist: config.safelist ? loadManifest(config.safelist) : null,
     plugins: [fastifyApolloDrainPlugin(http), metrics.plugin(), requestLog],
   });
 

@@ -17,6 +17,7 @@ describe('configuration from the environment', () => {
       landingPage: true,
       shutdownTimeoutMs: 10_000,
       requestTimeoutMs: 10_000,
+      safelist: null,
     });
   });
 
