@@ -1,0 +1,131 @@
+// npm run soak: a server in production mode, in its own process, under 50 concurrent abusive
+// requests for SOAK_SECONDS (default 60); meanwhile one client keeps asking the normal ArticlePage
+// query. Prints the normal query's latency alone and under attack, how fast each kind of abuse was
+// refused, and the server's memory. Traffic goes to 127.0.0.1 only, and stops by itself.
+import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { formatBytes, formatMs, percentiles } from './stats.js';
+
+const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
+const BASELINE_SECONDS = Math.min(15, SECONDS);
+const ATTACKERS = 50;
+
+const ARTICLE_PAGE = `query ArticlePage($slug: String!) { article(slug: $slug) { title source { name } publishedAt
+  section { name path { name } } body { __typename ... on Paragraph { text } ... on Image { caption url } }
+  credits { role label name } tags { name } excerpt wordCount readingMinutes hot: related(kind: HOT, first: 6) { kind title summary url } } }`;
+
+const nested = `{ section(slug: "yuanchuang") { ${'articles(first: 100) { nodes { section { '.repeat(10)}name${' } } }'.repeat(10)} } }`;
+const ABUSE: Record<string, () => RequestInit & { url?: string }> = {
+  'depth 31': () => post({ query: nested }),
+  '200 aliases': () => post({ query: `{ ${Array.from({ length: 200 }, (_, i) => `a${i}: articles(first: 100) { totalCount }`).join(' ')} }` }),
+  '10k tokens': () => post({ query: `{ sections { ${'slug '.repeat(10_000)} } }` }),
+  'cost bomb': () => post({ query: '{ articles(first: 100) { nodes { related(kind: RELATED, first: 50) { article { related(kind: LATEST, first: 50) { title } } } } } }' }),
+  '1 MB body': () => post({ query: '{ sections { slug } }', variables: { pad: 'x'.repeat(1_000_000) } }),
+  'batch of 100': () => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(Array.from({ length: 100 }, () => ({ query: nested }))) }),
+  'unparsable': () => post({ query: '{'.repeat(5_000) }),
+  '20 KB URL': () => ({ method: 'GET', headers: { 'apollo-require-preflight': '1' }, url: `?query=${'x'.repeat(9_000)}` }),
+};
+
+function post(body: unknown): RequestInit {
+  return { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'newsgraph-soak-'));
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: { ...process.env, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', DATABASE_URL: `sqlite:${join(dir, 'soak.db')}` },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  let crashed = false;
+  child.on('exit', (code, signal) => {
+    if (code !== 0 && signal !== 'SIGTERM') crashed = true;
+  });
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    // A production server logging at warn says nothing when it listens: poll /ready.
+    for (let i = 0; (await fetch(`${base}/ready`).catch(() => null))?.status !== 200; i++) {
+      if (i > 200 || child.exitCode !== null) throw new Error('the server did not become ready');
+      await sleep(50);
+    }
+    const url = `${base}/graphql`;
+    const slug = ((await (await fetch(url, post({ query: '{ articles(first: 1) { nodes { slug } } }' }))).json()) as { data: { articles: { nodes: { slug: string }[] } } }).data.articles.nodes[0]!.slug;
+    const rss = async () => Number(/newsgraph_process_resident_memory_bytes (\d+)/.exec(await (await fetch(`${base}/metrics`)).text())?.[1]);
+
+    const normal = async (until: number) => {
+      const samples: number[] = [];
+      while (Date.now() < until) {
+        const started = performance.now();
+        const response = await fetch(url, post({ query: ARTICLE_PAGE, variables: { slug } }));
+        await response.arrayBuffer();
+        if (response.status !== 200) throw new Error(`the normal query got ${response.status}`);
+        samples.push(performance.now() - started);
+      }
+      return samples;
+    };
+
+    const rssBefore = await rss();
+    console.log(`server ${base} (production), ${ATTACKERS} attackers, ${SECONDS} s under attack after ${BASELINE_SECONDS} s alone`);
+    const alone = percentiles(await normal(Date.now() + BASELINE_SECONDS * 1000));
+
+    const until = Date.now() + SECONDS * 1000;
+    const refusals = new Map<string, { statuses: Map<number, number>; ms: number[] }>();
+    const kinds = Object.keys(ABUSE);
+    const attacker = async (n: number) => {
+      for (let i = n; Date.now() < until; i += ATTACKERS) {
+        const kind = kinds[i % kinds.length]!;
+        const { url: suffix, ...init } = ABUSE[kind]!();
+        const started = performance.now();
+        const status = await fetch(suffix ? `${url}${suffix}` : url, init).then(
+          async (r) => (await r.arrayBuffer(), r.status),
+          () => 0,
+        );
+        const entry = refusals.get(kind) ?? { statuses: new Map<number, number>(), ms: [] as number[] };
+        entry.statuses.set(status, (entry.statuses.get(status) ?? 0) + 1);
+        entry.ms.push(performance.now() - started);
+        refusals.set(kind, entry);
+      }
+    };
+    const [underAttackSamples] = await Promise.all([normal(until), ...Array.from({ length: ATTACKERS }, (_, n) => attacker(n))]);
+    const underAttack = percentiles(underAttackSamples);
+    const rssAfter = await rss();
+
+    console.log(`\nnormal ArticlePage query (ms)   runs     p50     p99`);
+    console.log(`  alone                        ${String(alone.count).padStart(6)} ${formatMs(alone.p50).padStart(7)} ${formatMs(alone.p99).padStart(7)}`);
+    console.log(`  under attack                 ${String(underAttack.count).padStart(6)} ${formatMs(underAttack.p50).padStart(7)} ${formatMs(underAttack.p99).padStart(7)}`);
+    console.log(`  p99 under attack / alone: ${(underAttack.p99 / alone.p99).toFixed(2)}× (target ≤ 2×)`);
+    console.log(`\nabusive requests (client-side ms, including the 50-way queueing)   count  statuses          p50     p99`);
+    for (const [kind, { statuses, ms }] of refusals) {
+      const p = percentiles(ms);
+      const codes = [...statuses].map(([s, c]) => `${s}×${c}`).join(' ');
+      console.log(`  ${kind.padEnd(14)} ${String(ms.length).padStart(6)}  ${codes.padEnd(16)} ${formatMs(p.p50).padStart(7)} ${formatMs(p.p99).padStart(7)}`);
+    }
+    console.log(`\nserver RSS ${formatBytes(rssBefore)} before, ${formatBytes(rssAfter)} after; crashed: ${crashed || child.exitCode !== null ? 'yes' : 'no'}`);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
