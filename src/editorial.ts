@@ -285,7 +285,7 @@ export async function importPages(context: Context, pages: readonly string[]): P
   const failures: { page: number; line: number; reason: string }[] = [];
   pages.forEach((text, page) => {
     try {
-      parsed.push(parsePage(text.replace(/^\uFEFF/, ''), `pages[${page}]`));
+      parsed.push(parsePage(text, `pages[${page}]`));
     } catch (error) {
       if (!(error instanceof PageParseError)) throw error;
       failures.push({ page, line: error.line, reason: error.reason });
