@@ -1,24 +1,15 @@
 import { serverAudits } from 'graphql-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TokenStore } from '../src/auth/tokens.js';
-import { loadConfig } from '../src/config.js';
-import { buildServer, type Server } from '../src/server.js';
-import { createTestStore, type TestStore } from './helpers.js';
+import { startHttpServer, type HttpTestServer } from './helpers.js';
 
 describe('GraphQL over HTTP conformance (graphql-http server audits)', () => {
-  let t: TestStore;
-  let server: Server;
+  let t: HttpTestServer;
   let url: string;
   beforeAll(async () => {
-    t = await createTestStore();
-    const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: `sqlite:${t.dir}/unused.db` });
-    server = await buildServer({ config, store: t.store, tokens: TokenStore.empty() });
-    url = `${await server.http.listen({ host: '127.0.0.1', port: 0 })}/graphql`;
+    t = await startHttpServer();
+    url = t.url;
   });
-  afterAll(async () => {
-    await server.http.close();
-    await t.close();
-  });
+  afterAll(() => t.close());
 
   it('fails no MUST-level audit in the development configuration', async () => {
     const audits = serverAudits({ url });

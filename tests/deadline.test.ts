@@ -1,9 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TokenStore } from '../src/auth/tokens.js';
-import { loadConfig } from '../src/config.js';
 import { storeWithDeadline } from '../src/deadline.js';
-import { buildServer, type Server } from '../src/server.js';
-import { createTestStore, type TestStore } from './helpers.js';
+import { createTestStore, startHttpServer, type TestStore } from './helpers.js';
 
 describe('the per-request deadline', () => {
   let t: TestStore;
@@ -23,12 +20,10 @@ describe('the per-request deadline', () => {
   });
 
   it('fails a request that runs past REQUEST_TIMEOUT_MS with 503 DEADLINE_EXCEEDED, and the server goes on', async () => {
-    const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: `sqlite:${t.dir}/unused.db`, REQUEST_TIMEOUT_MS: '1' });
-    const server: Server = await buildServer({ config, store: t.store, tokens: TokenStore.empty() });
+    const server = await startHttpServer({ env: { REQUEST_TIMEOUT_MS: '1' } });
     try {
-      const url = `${await server.http.listen({ host: '127.0.0.1', port: 0 })}/graphql`;
       const post = (query: string) =>
-        fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+        fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
       // Cutting the seed into words takes longer than 1 ms, so the look-up after it is past the deadline.
       const slow = await post('{ articles(first: 1) { nodes { keywords(first: 20) } } }');
       expect(slow.status).toBe(503);
@@ -37,7 +32,7 @@ describe('the per-request deadline', () => {
       const after = await post('{ __typename }');
       expect(after.status).toBe(200);
     } finally {
-      await server.http.close();
+      await server.close();
     }
   });
 });

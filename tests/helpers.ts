@@ -1,16 +1,19 @@
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ApolloServer } from '@apollo/server';
 import { print, type DocumentNode, type FormattedExecutionResult } from 'graphql';
-import type { Viewer } from '../src/auth/tokens.js';
+import { TokenStore, type Viewer } from '../src/auth/tokens.js';
+import { loadConfig } from '../src/config.js';
+import type { Metrics } from '../src/metrics.js';
 import { createContext, type Context } from '../src/context.js';
 import { openStore } from '../src/data/open-store.js';
 import type { ContentStore, QueryEvent } from '../src/data/store.js';
 import { seedIfEmpty } from '../src/ingest/import-pages.js';
 import { parsePage } from '../src/ingest/parse-page.js';
-import { createApollo } from '../src/server.js';
+import { buildServer, createApollo, type Server } from '../src/server.js';
 
 export const SEED_DIR = new URL('../data/pages/', import.meta.url).pathname;
 export const SEED_FILE = join(SEED_DIR, '000_7c4c67a24975574d.txt');
@@ -141,3 +144,74 @@ export function beijingTime(minutes: number, base = Date.parse('2023-05-01T08:00
 
 export const EDITOR: Viewer = { name: 'desk-editor', role: 'EDITOR' };
 export const ADMIN: Viewer = { name: 'desk-admin', role: 'ADMIN' };
+
+export interface HttpTestServer extends TestStore {
+  server: Server;
+  /** `http://127.0.0.1:PORT` */
+  base: string;
+  /** The GraphQL endpoint. */
+  url: string;
+}
+
+/**
+ * The real Fastify server over a fresh test store (seeded), listening on a
+ * free loopback port. `env` is read as configuration, as the process reads
+ * its environment. Closing it closes the server, then the store.
+ */
+export async function startHttpServer({
+  env = {},
+  tokens = TokenStore.empty(),
+  metrics,
+  logStream,
+  onQuery,
+}: {
+  env?: Record<string, string>;
+  tokens?: Pick<TokenStore, 'verify'>;
+  metrics?: Metrics;
+  logStream?: NodeJS.WritableStream;
+  onQuery?: (event: QueryEvent) => void;
+} = {}): Promise<HttpTestServer> {
+  const t = await createTestStore({ onQuery });
+  const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: `sqlite:${t.dir}/unused.db`, ...env });
+  const server = await buildServer({ config, store: t.store, tokens, metrics, logStream });
+  const base = await server.http.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    ...t,
+    server,
+    base,
+    url: `${base}/graphql`,
+    close: async () => {
+      await server.http.close();
+      // A test may have closed the store on purpose to see the server fail.
+      await t.close().catch(() => {});
+    },
+  };
+}
+
+export interface MainProcess {
+  child: ChildProcessWithoutNullStreams;
+  /** `http://127.0.0.1:PORT` */
+  address: string;
+  /** Everything it has written to standard output so far. */
+  output(): string;
+  /** Resolves with its exit code. */
+  exited: Promise<number | null>;
+}
+
+/** `src/main.ts` as `npm start` runs it, on a free loopback port, resolved once it listens. */
+export async function startMainProcess(env: Record<string, string>): Promise<MainProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const address = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', () => {
+      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (match) resolve(match[1]!);
+    });
+    void exited.then((code) => reject(new Error(`exited with ${code} before listening:\n${output}`)));
+  });
+  return { child, address, output: () => output, exited };
+}

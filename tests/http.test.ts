@@ -4,26 +4,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addToken, TokenStore } from '../src/auth/tokens.js';
-import { loadConfig } from '../src/config.js';
-import { buildServer, type Server } from '../src/server.js';
-import { createTestStore, type TestStore } from './helpers.js';
+import { startHttpServer, startMainProcess, type HttpTestServer } from './helpers.js';
 
 const ARTICLES = '{ articles(first: 1) { totalCount nodes { title section { name } } } }';
 
 describe('over HTTP (Fastify)', () => {
-  let t: TestStore;
-  let server: Server;
+  let t: HttpTestServer;
   let url: string;
   beforeAll(async () => {
-    t = await createTestStore();
-    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', DATABASE_URL: `sqlite:${t.dir}/unused.db` });
-    server = await buildServer({ config, store: t.store, tokens: TokenStore.empty() });
-    url = `${await server.http.listen({ host: '127.0.0.1', port: 0 })}/graphql`;
+    t = await startHttpServer();
+    url = t.url;
   });
-  afterAll(async () => {
-    await server.http.close();
-    await t.close();
-  });
+  afterAll(() => t.close());
 
   it('answers a POSTed query with JSON', async () => {
     const response = await fetch(url, {
@@ -76,28 +68,10 @@ describe('npm start (the process entry)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'newsgraph-main-'));
     const tokensFile = join(dir, 'tokens.json');
     const token = await addToken(tokensFile, { name: 'logger-check', role: 'EDITOR' });
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      env: {
-        ...process.env,
-        PORT: '0',
-        HOST: '127.0.0.1',
-        DATABASE_URL: `sqlite:${dir}/fresh.db`,
-        LOG_LEVEL: 'info',
-        NEWSGRAPH_TOKENS_FILE: tokensFile,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const main = await startMainProcess({ DATABASE_URL: `sqlite:${dir}/fresh.db`, NEWSGRAPH_TOKENS_FILE: tokensFile });
     try {
-      let output = '';
-      const address = await new Promise<string>((resolve, reject) => {
-        child.stdout.on('data', (chunk: Buffer) => {
-          output += chunk;
-          const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-          if (match) resolve(match[1]!);
-        });
-        child.on('exit', (code) => reject(new Error(`exited with ${code} before listening:\n${output}`)));
-      });
-      expect(output).toContain('seeded an empty store');
+      const { child, address } = main;
+      expect(main.output()).toContain('seeded an empty store');
       const response = await fetch(`${address}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -118,6 +92,7 @@ describe('npm start (the process entry)', () => {
         body: JSON.stringify({ query: 'query LogCheck { sections { slug } }' }),
       });
       await new Promise((resolve) => setTimeout(resolve, 200));
+      const output = main.output();
       expect(output).toContain('"url":"/graphql"');
       // One structured line per GraphQL request, with its request id, operation, status and duration.
       const line = output.split('\n').find((l) => l.includes('"operation":"LogCheck"'));
@@ -125,11 +100,10 @@ describe('npm start (the process entry)', () => {
       expect(JSON.parse(line ?? '{}').durationMs).toEqual(expect.any(Number));
       expect(output).not.toContain(token.slice(13));
 
-      const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
       child.kill('SIGTERM');
-      expect(await exit).toBe(0);
+      expect(await main.exited).toBe(0);
     } finally {
-      child.kill('SIGKILL');
+      main.child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     }
   });
@@ -148,23 +122,22 @@ describe('npm start (the process entry)', () => {
 });
 
 describe('editor tokens over HTTP', () => {
-  let t: TestStore;
-  let server: Server;
+  let t: HttpTestServer;
+  let tokensDir: string;
   let url: string;
   let editor: string;
   let admin: string;
   beforeAll(async () => {
-    t = await createTestStore();
-    const tokensFile = join(t.dir, 'tokens.json');
+    tokensDir = mkdtempSync(join(tmpdir(), 'newsgraph-tokens-'));
+    const tokensFile = join(tokensDir, 'tokens.json');
     editor = await addToken(tokensFile, { name: 'night-desk', role: 'EDITOR' });
     admin = await addToken(tokensFile, { name: 'chief', role: 'ADMIN' });
-    const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: `sqlite:${t.dir}/unused.db` });
-    server = await buildServer({ config, store: t.store, tokens: await TokenStore.load(tokensFile) });
-    url = `${await server.http.listen({ host: '127.0.0.1', port: 0 })}/graphql`;
+    t = await startHttpServer({ tokens: await TokenStore.load(tokensFile) });
+    url = t.url;
   });
   afterAll(async () => {
-    await server.http.close();
     await t.close();
+    rmSync(tokensDir, { recursive: true, force: true });
   });
 
   const post = (query: string, token?: string, variables: Record<string, unknown> = {}) =>

@@ -1,25 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TokenStore } from '../src/auth/tokens.js';
-import { loadConfig } from '../src/config.js';
 import { Metrics } from '../src/metrics.js';
-import { buildServer, type Server } from '../src/server.js';
-import { createTestStore, type TestStore } from './helpers.js';
+import { startHttpServer, type HttpTestServer } from './helpers.js';
 
 describe('operating the server: health, readiness, metrics', () => {
-  let t: TestStore;
-  let server: Server;
+  let t: HttpTestServer;
   let base: string;
   const metrics = new Metrics();
   beforeAll(async () => {
-    t = await createTestStore({ onQuery: metrics.observeQuery });
-    const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: `sqlite:${t.dir}/unused.db` });
-    server = await buildServer({ config, store: t.store, tokens: TokenStore.empty(), metrics });
-    base = await server.http.listen({ host: '127.0.0.1', port: 0 });
+    t = await startHttpServer({ metrics, onQuery: metrics.observeQuery });
+    base = t.base;
   });
-  afterAll(async () => {
-    await server.http.close();
-    await t.close().catch(() => {});
-  });
+  afterAll(() => t.close());
 
   const graphql = (body: unknown) =>
     fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

@@ -1,9 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TokenStore } from '../src/auth/tokens.js';
-import { loadConfig } from '../src/config.js';
-import { buildServer, type Server } from '../src/server.js';
-import { createTestStore, type TestStore } from './helpers.js';
+import { startHttpServer } from './helpers.js';
 
 interface Body {
   data?: Record<string, unknown> | null;
@@ -11,18 +8,16 @@ interface Body {
 }
 
 async function start(env: Record<string, string>) {
-  const t = await createTestStore();
   const logs = new PassThrough();
   let logText = '';
   logs.on('data', (chunk: Buffer) => (logText += chunk));
-  const config = loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'info', DATABASE_URL: `sqlite:${t.dir}/unused.db`, ...env });
-  const server = await buildServer({ config, store: t.store, tokens: TokenStore.empty(), logStream: logs });
-  const url = `${await server.http.listen({ host: '127.0.0.1', port: 0 })}/graphql`;
+  const t = await startHttpServer({ env: { NODE_ENV: 'production', LOG_LEVEL: 'info', ...env }, logStream: logs });
+  const { url } = t;
   const post = async (query: string) => {
     const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
     return { status: response.status, body: (await response.json()) as Body };
   };
-  return { t, server, url, post, logs: () => logText };
+  return { t, url, post, logs: () => logText };
 }
 
 describe('production mode', () => {
@@ -30,10 +25,7 @@ describe('production mode', () => {
   beforeAll(async () => {
     app = await start({});
   });
-  afterAll(async () => {
-    await app.server.http.close();
-    await app.t.close().catch(() => {});
-  });
+  afterAll(() => app.t.close());
 
   it('refuses introspection of the schema and types, but answers __typename', async () => {
     for (const query of ['{ __schema { types { name } } }', '{ __type(name: "Article") { name fields { name } } }']) {
@@ -81,7 +73,6 @@ describe('production switches', () => {
       const page = await fetch(app.url, { headers: { accept: 'text/html' } });
       expect(await page.text()).toContain('embeddable-sandbox');
     } finally {
-      await app.server.http.close();
       await app.t.close();
     }
   });

@@ -4,11 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TokenStore } from '../src/auth/tokens.js';
-import { loadConfig } from '../src/config.js';
 import { buildManifest, sha256 } from '../src/safelist/manifest.js';
-import { buildServer, type Server } from '../src/server.js';
-import { createTestStore, type TestStore } from './helpers.js';
+import { startHttpServer, type HttpTestServer } from './helpers.js';
 
 const run = promisify(execFile);
 
@@ -19,22 +16,18 @@ fragment Teaser on Article { title slug }
 `;
 
 describe('the operation safelist', () => {
-  let t: TestStore;
+  let t: HttpTestServer;
   let dir: string;
-  let server: Server;
   let url: string;
   beforeAll(async () => {
-    t = await createTestStore();
     dir = mkdtempSync(join(tmpdir(), 'newsgraph-safelist-'));
     writeFileSync(join(dir, 'ops.graphql'), OPERATIONS);
     const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/safelist/cli.ts', join(dir, 'ops.graphql')]);
     writeFileSync(join(dir, 'safelist.json'), stdout);
-    const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: `sqlite:${t.dir}/unused.db`, SAFELIST: join(dir, 'safelist.json') });
-    server = await buildServer({ config, store: t.store, tokens: TokenStore.empty() });
-    url = `${await server.http.listen({ host: '127.0.0.1', port: 0 })}/graphql`;
+    t = await startHttpServer({ env: { SAFELIST: join(dir, 'safelist.json') } });
+    url = t.url;
   });
   afterAll(async () => {
-    await server.http.close();
     await t.close();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -1,28 +1,17 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { startMainProcess } from './helpers.js';
 
 describe('graceful shutdown', () => {
   it('on SIGTERM stops accepting, finishes the request in flight, closes the store and exits 0', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'newsgraph-stop-'));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: `sqlite:${dir}/db`, LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const main = await startMainProcess({ DATABASE_URL: `sqlite:${dir}/db` });
     try {
-      let output = '';
-      const port = await new Promise<number>((resolve, reject) => {
-        child.stdout.on('data', (chunk: Buffer) => {
-          output += chunk;
-          const match = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
-          if (match) resolve(Number(match[1]));
-        });
-        child.on('exit', (code) => reject(new Error(`exited with ${code}:\n${output}`)));
-      });
-      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      const { child, exited } = main;
+      const port = Number(new URL(main.address).port);
 
       // A request whose body is still arriving when the signal comes.
       const body = JSON.stringify({ query: '{ articles(first: 1) { totalCount nodes { title } } }' });
@@ -49,11 +38,11 @@ describe('graceful shutdown', () => {
         data: { articles: { totalCount: 1, nodes: [{ title: '去年股价跌去四分之三的meta 元宇宙的故事才刚刚开始' }] } },
       });
       expect(await exited).toBe(0);
-      expect(output).toContain('"signal":"SIGTERM"');
+      expect(main.output()).toContain('"signal":"SIGTERM"');
       // Once stopped, nothing answers on the port.
       await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
     } finally {
-      child.kill('SIGKILL');
+      main.child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     }
   });
