@@ -1,8 +1,8 @@
 import type { Context } from './context.js';
 import { descendantIds, pathOf } from './data/loaders.js';
 import type { ArticleRecord, RelatedItemRecord, RelatedKind, TeaserKind, TeaserRecord } from './data/types.js';
-import { plainText } from './data/keywords.js';
 import { mentions } from './text/keywords.js';
+import { bodyText } from './text/measure.js';
 import { checkCount } from './pagination.js';
 
 export const MAX_RELATED = 50;
@@ -103,7 +103,7 @@ async function similarArticles(context: Context, article: ArticleRecord, first: 
 
   const scored = ids.map((id, i) => {
     const { other, relevance } = candidates.get(id)!;
-    const text = `${other.title}\n${plainText(other)}`;
+    const text = `${other.title}\n${bodyText(other.body)}`;
     const shared = top.filter((t) => mentions(text, t.term));
     const tags = candidateTags[i];
     const sharedTags = !tags || tags instanceof Error ? [] : tags.filter((t) => ownTagIds.has(t.id));

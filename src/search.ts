@@ -2,7 +2,7 @@ import type { Context } from './context.js';
 import type { SearchKey } from './data/store.js';
 import type { ArticleRecord } from './data/types.js';
 import { badUserInput } from './errors.js';
-import { plainText } from './data/keywords.js';
+import { bodyText } from './text/measure.js';
 import { checkCount, resolveFilter, type ArticleFilterInput, type PageInfoModel } from './pagination.js';
 import { isStopword } from './text/keywords.js';
 import { queryTerms } from './text/segment.js';
@@ -104,6 +104,6 @@ export async function searchArticles(context: Context, args: SearchArgs): Promis
 
 /** The best matching passage of the body, or of the title when only the title matched. */
 export function snippetOf(hit: SearchHitModel): string {
-  const body = makeSnippet(plainText(hit.article), hit.terms);
+  const body = makeSnippet(bodyText(hit.article.body), hit.terms);
   return body.includes('<mark>') ? body : makeSnippet(`${hit.article.title}：${hit.article.excerpt}`, hit.terms);
 }

@@ -19,10 +19,6 @@ export interface ArticleKeywords {
   display: string[];
 }
 
-export function plainText(article: ArticleRecord): string {
-  return bodyText(article.body);
-}
-
 /**
  * Keywords of a batch of articles with one look-up of the archive's term
  * statistics for all of them. They are computed when asked, so they always
@@ -31,12 +27,12 @@ export function plainText(article: ArticleRecord): string {
 export function createKeywordLoader(store: ContentStore, documentCount: () => Promise<number>) {
   return new DataLoader<ArticleRecord, ArticleKeywords, string>(
     async (articles) => {
-      const counts = articles.map((a) => termCounts(topicalWords(a.title), topicalWords(plainText(a))));
+      const counts = articles.map((a) => termCounts(topicalWords(a.title), topicalWords(bodyText(a.body))));
       const terms = [...new Set(counts.flatMap((c) => [...c.keys()]))];
       const [frequencies, documents] = await Promise.all([store.termDocumentFrequencies({ terms }), documentCount()]);
       return articles.map((article, i) => {
         const ranked = rankTerms(counts[i]!, frequencies, documents).slice(0, MAX_KEYWORDS);
-        const text = `${article.title}\n${plainText(article)}`;
+        const text = `${article.title}\n${bodyText(article.body)}`;
         return { terms: ranked, documents, display: ranked.map((r) => surfaceForm(r.term, text)) };
       });
     },

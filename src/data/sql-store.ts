@@ -680,18 +680,19 @@ function derivedColumns(derived: DerivedFields) {
 
 /** The editable state of a stored article, as a revision keeps it. */
 async function snapshotOf(trx: Transaction<Database>, row: ArticleRow): Promise<ArticleSnapshot> {
+  const { slug, title, sourceName, sourceUrl, publishedAt, sectionId, body, status, deletedAt } = toArticle(row);
   return {
-    slug: row.slug,
-    title: row.title,
-    sourceName: row.source_name,
-    sourceUrl: row.source_url,
-    publishedAt: Number(row.published_at),
-    sectionId: String(row.section_id),
-    body: JSON.parse(row.body) as ContentBlock[],
+    slug,
+    title,
+    sourceName,
+    sourceUrl,
+    publishedAt,
+    sectionId,
+    body,
     credits: await creditsOf(trx, row.id),
     tags: await tagNamesOf(trx, row.id),
-    status: row.status as ArticleStatus,
-    deletedAt: row.deleted_at === null ? null : Number(row.deleted_at),
+    status,
+    deletedAt,
   };
 }
 

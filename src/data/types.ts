@@ -103,20 +103,14 @@ export interface RelatedItemRecord {
 }
 
 /** The editable state of an article: what an editor changes and what a revision keeps. */
-export interface ArticleSnapshot {
-  slug: string;
-  title: string;
-  sourceName: string | null;
-  sourceUrl: string | null;
-  publishedAt: number;
-  sectionId: string;
-  body: ContentBlock[];
+export type ArticleSnapshot = Pick<
+  ArticleRecord,
+  'slug' | 'title' | 'sourceName' | 'sourceUrl' | 'publishedAt' | 'sectionId' | 'body' | 'status' | 'deletedAt'
+> & {
   credits: CreditRecord[];
   /** Tag names, in order. */
   tags: string[];
-  status: ArticleStatus;
-  deletedAt: number | null;
-}
+};
 
 /** An earlier state of an article, kept when it was changed. */
 export interface ArticleRevisionRecord {
