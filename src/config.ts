@@ -23,6 +23,8 @@ export interface Config {
   requestTimeoutMs: number;
   /** A persisted query manifest: when set, only its operations run. */
   safelist: string | null;
+  /** Which proxies' X-Forwarded-For to believe when telling clients apart (Fastify's trustProxy). */
+  trustProxy: boolean | number | string[];
 }
 
 /** What one request may ask for (see README, "Limits"). */
@@ -34,6 +36,8 @@ export interface Limits {
   cost: number;
   bodyBytes: number;
   urlBytes: number;
+  /** Refused requests (400, 401, 413, …) one client may cause per minute before it gets 429; 0 turns the limit off. */
+  refusalsPerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -64,6 +68,8 @@ export const CONFIG_VARIABLES = {
   SHUTDOWN_TIMEOUT_MS: '10000',
   REQUEST_TIMEOUT_MS: '10000',
   SAFELIST: '',
+  TRUST_PROXY: '',
+  MAX_REFUSALS_PER_MINUTE: '30',
 } as const;
 
 /** The limits when nothing is configured. */
@@ -75,6 +81,7 @@ export const DEFAULT_LIMITS: Limits = {
   cost: Number(CONFIG_VARIABLES.MAX_COST),
   bodyBytes: Number(CONFIG_VARIABLES.MAX_BODY_BYTES),
   urlBytes: Number(CONFIG_VARIABLES.MAX_URL_BYTES),
+  refusalsPerMinute: Number(CONFIG_VARIABLES.MAX_REFUSALS_PER_MINUTE),
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -120,6 +127,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     cost: positive('MAX_COST'),
     bodyBytes: positive('MAX_BODY_BYTES'),
     urlBytes: positive('MAX_URL_BYTES'),
+    refusalsPerMinute: (() => {
+      const text = get('MAX_REFUSALS_PER_MINUTE');
+      if (!/^\d+$/.test(text)) problems.push(`MAX_REFUSALS_PER_MINUTE must be a whole number (0 turns the limit off), got "${text}"`);
+      return Number(text);
+    })(),
   };
 
   // On/off switches default to "on, except in production".
@@ -133,6 +145,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
   };
   const introspection = flag('INTROSPECTION');
   const landingPage = flag('LANDING_PAGE');
+
+  const trustProxy = parseTrustProxy(get('TRUST_PROXY'), problems);
 
   // An explicitly empty SEED_PATH turns seeding off; unset means the shipped pages.
   const seedText = env.SEED_PATH === undefined ? CONFIG_VARIABLES.SEED_PATH : env.SEED_PATH.trim();
@@ -152,7 +166,25 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     shutdownTimeoutMs: positive('SHUTDOWN_TIMEOUT_MS'),
     requestTimeoutMs: positive('REQUEST_TIMEOUT_MS'),
     safelist: get('SAFELIST') === '' ? null : resolve(cwd, get('SAFELIST')),
+    trustProxy,
   };
+}
+
+/**
+ * TRUST_PROXY: empty or false (the socket's address is the client), true
+ * (believe any X-Forwarded-For: only behind a proxy that overwrites it), a
+ * number of proxy hops, or a comma-separated list of proxy addresses and
+ * CIDR ranges such as `loopback, 10.0.0.0/8`.
+ */
+function parseTrustProxy(text: string, problems: string[]): boolean | number | string[] {
+  const lower = text.toLowerCase();
+  if (lower === '' || lower === 'false') return false;
+  if (lower === 'true') return true;
+  if (/^\d+$/.test(text)) return Number(text);
+  const entries = text.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const bad = entries.filter((entry) => !/^(loopback|linklocal|uniquelocal|[0-9a-f.:]+(\/\d{1,3})?)$/i.test(entry));
+  if (bad.length) problems.push(`TRUST_PROXY must be true, false, a hop count or a list of addresses/CIDR ranges, got "${bad.join(', ')}"`);
+  return entries;
 }
 
 /** `sqlite:PATH` (relative to the working directory, or absolute) or `sqlite::memory:`. */

@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { GraphQLError, ValidationContext } from 'graphql';
 import { DEFAULT_LIMITS, type Config, type Limits } from './config.js';
 import { costLimitPlugin } from './limits/cost.js';
+import { limitRefusals } from './limits/refusals.js';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
@@ -157,6 +158,10 @@ export async function viewerOf(authorization: string | undefined, tokens: Pick<T
   return viewer;
 }
 
+function trustHops(hops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < hops;
+}
+
 export interface Server {
   http: FastifyInstance;
   apollo: ApolloServer<Context>;
@@ -180,6 +185,8 @@ export async function buildServer({
   const { limits } = config;
   const http = Fastify({
     genReqId: () => randomUUID(),
+    // A hop count trusts that many proxies nearest to us (Fastify's types only take it as a function).
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     // Larger bodies are refused with 413 before they are read.
     bodyLimit: limits.bodyBytes,
     logger:
@@ -191,6 +198,8 @@ export async function buildServer({
             ...(logStream ? { stream: logStream } : {}),
           },
   });
+  // First, so a client that is cut off costs nothing more.
+  if (limits.refusalsPerMinute > 0) limitRefusals(http, { max: limits.refusalsPerMinute, windowMs: 60_000 });
   http.addHook('onRequest', async (request, reply) => {
     if (Buffer.byteLength(request.url) > limits.urlBytes) {
       await reply.code(414).send({ errors: [{ message: `the URL is longer than ${limits.urlBytes} bytes`, extensions: { code: 'BAD_REQUEST' } }] });

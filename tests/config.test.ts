@@ -12,13 +12,23 @@ describe('configuration from the environment', () => {
       seedPath: '/srv/newsgraph/data/pages',
       logLevel: 'info',
       tokensFile: '/srv/newsgraph/var/tokens.json',
-      limits: { depth: 12, aliases: 30, directives: 50, tokens: 2000, cost: 5000, bodyBytes: 102_400, urlBytes: 8192 },
+      limits: { depth: 12, aliases: 30, directives: 50, tokens: 2000, cost: 5000, bodyBytes: 102_400, urlBytes: 8192, refusalsPerMinute: 30 },
       introspection: true,
       landingPage: true,
       shutdownTimeoutMs: 10_000,
       requestTimeoutMs: 10_000,
       safelist: null,
+      trustProxy: false,
     });
+  });
+
+  it('reads TRUST_PROXY as a switch, a hop count or a list of proxy addresses', () => {
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).trustProxy).toEqual(['loopback', '10.0.0.0/8']);
+    expect(() => loadConfig({ TRUST_PROXY: 'the load balancer' })).toThrow(/TRUST_PROXY must be .*got "the load balancer"/);
+    expect(loadConfig({ MAX_REFUSALS_PER_MINUTE: '0' }).limits.refusalsPerMinute).toBe(0);
+    expect(() => loadConfig({ MAX_REFUSALS_PER_MINUTE: '-1' })).toThrow(/MAX_REFUSALS_PER_MINUTE must be a whole number/);
   });
 
   it('turns introspection and the landing page off in production unless switched on', () => {

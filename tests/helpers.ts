@@ -172,7 +172,8 @@ export async function startHttpServer({
   onQuery?: (event: QueryEvent) => void;
 } = {}): Promise<HttpTestServer> {
   const t = await createTestStore({ onQuery });
-  const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: `sqlite:${t.dir}/unused.db`, ...env });
+  // Tests send many bad requests on purpose; the refusal limit has its own tests and is off otherwise.
+  const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: `sqlite:${t.dir}/unused.db`, MAX_REFUSALS_PER_MINUTE: '0', ...env });
   const server = await buildServer({ config, store: t.store, tokens, metrics, logStream });
   const base = await server.http.listen({ host: '127.0.0.1', port: 0 });
   return {

@@ -1,4 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { addToken, TokenStore } from '../src/auth/tokens.js';
 import { startHttpServer, type HttpTestServer } from './helpers.js';
 
 interface Body {
@@ -103,5 +107,58 @@ describe('request limits over HTTP', () => {
     const textPlain = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ query: '{ sections { slug } }' }) });
     expect(textPlain.status).toBe(400);
     await stillServes();
+  });
+});
+
+describe('per-client limit on refused requests', () => {
+  let t: HttpTestServer;
+  let editorToken: string;
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'newsgraph-refusals-'));
+    const tokensFile = join(dir, 'tokens.json');
+    editorToken = await addToken(tokensFile, { name: 'night-desk', role: 'EDITOR' });
+    // Behind a load balancer on loopback: X-Forwarded-For tells the clients apart.
+    t = await startHttpServer({ env: { MAX_REFUSALS_PER_MINUTE: '3', TRUST_PROXY: 'loopback' }, tokens: await TokenStore.load(tokensFile) });
+  });
+  afterAll(async () => {
+    await t.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const send = async (client: string, body: unknown, authorization?: string) => {
+    const response = await fetch(t.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': client, ...(authorization ? { authorization } : {}) },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, retryAfter: response.headers.get('retry-after'), body: (await response.json()) as Body };
+  };
+  const ok = { query: '{ articles(first: 1) { totalCount } }' };
+
+  it('cuts a client off with 429 and Retry-After once it has caused the allowed number of refusals, and only that client', async () => {
+    for (let i = 0; i < 3; i++) expect((await send('203.0.113.9', { query: '{ nope }' })).status).toBe(400);
+    const cut = await send('203.0.113.9', ok);
+    expect(cut.status).toBe(429);
+    expect(Number(cut.retryAfter)).toBeGreaterThan(0);
+    expect(Number(cut.retryAfter)).toBeLessThanOrEqual(60);
+    expect(cut.body.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED' });
+    expect(cut.body.errors?.[0]?.message).toMatch(/too many refused requests/);
+    // Another client behind the same proxy is not affected.
+    expect(await send('198.51.100.20', ok)).toMatchObject({ status: 200, body: { data: { articles: { totalCount: 1 } } } });
+  });
+
+  it('never limits a client whose requests succeed, however many it sends', async () => {
+    for (let i = 0; i < 40; i++) expect((await send('198.51.100.21', ok)).status).toBe(200);
+  });
+
+  it('stops a token guesser: failed token checks count, after which even the right token waits for the window', async () => {
+    for (let i = 0; i < 3; i++) {
+      const guess = await send('203.0.113.10', ok, `Bearer ${editorToken.slice(0, -4)}abcd`);
+      expect(guess.status).toBe(401);
+      expect(guess.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    }
+    expect((await send('203.0.113.10', ok, `Bearer ${editorToken}`)).status).toBe(429);
+    expect((await send('198.51.100.22', ok, `Bearer ${editorToken}`)).status).toBe(200);
   });
 });

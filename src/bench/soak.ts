@@ -31,15 +31,49 @@ const ABUSE: Record<string, RequestInit & { url?: string }> = {
   '9 KB URL': { method: 'GET', headers: { 'apollo-require-preflight': '1' }, url: `?query=${'x'.repeat(9_000)}` },
 };
 
-function post(body: unknown): RequestInit {
-  return { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+function post(body: unknown, headers: Record<string, string> = {}): RequestInit {
+  return { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
+}
+
+// The server trusts X-Forwarded-For from loopback, as it would from its load balancer: each attacker
+// and the reader arrive from their own address.
+const READER = { 'x-forwarded-for': '198.51.100.7' };
+// SOAK_ADDRESSES=rotate gives every abusive request an address of its own, as a botnet would: then
+// per-client limits cannot help, and what is left is the raw cost of each refusal.
+const ROTATE = process.env.SOAK_ADDRESSES === 'rotate';
+const attackerAddress = (n: number, i: number) => (ROTATE ? `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` : `203.0.113.${n + 1}`);
+
+/** `soak.ts --attack URL SECONDS`: the attackers' process; prints what happened to each kind of abuse as JSON. */
+async function attack(url: string, seconds: number): Promise<void> {
+  const until = Date.now() + seconds * 1000;
+  const refusals: Record<string, { statuses: Record<string, number>; ms: number[] }> = {};
+  const kinds = Object.keys(ABUSE);
+  const attacker = async (n: number) => {
+    for (let i = n; Date.now() < until; i += ATTACKERS) {
+      const kind = kinds[i % kinds.length]!;
+      const { url: suffix, headers, ...init } = ABUSE[kind]!;
+      const started = performance.now();
+      const status = await fetch(suffix ? `${url}${suffix}` : url, {
+        ...init,
+        headers: { ...(headers as Record<string, string>), 'x-forwarded-for': attackerAddress(n, i) },
+      }).then(
+        async (r) => (await r.arrayBuffer(), r.status),
+        () => 0,
+      );
+      const entry = (refusals[kind] ??= { statuses: {}, ms: [] });
+      entry.statuses[status] = (entry.statuses[status] ?? 0) + 1;
+      entry.ms.push(performance.now() - started);
+    }
+  };
+  await Promise.all(Array.from({ length: ATTACKERS }, (_, n) => attacker(n)));
+  process.stdout.write(JSON.stringify(refusals));
 }
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'newsgraph-soak-'));
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', DATABASE_URL: `sqlite:${join(dir, 'soak.db')}` },
+    env: { ...process.env, TRUST_PROXY: 'loopback', NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', DATABASE_URL: `sqlite:${join(dir, 'soak.db')}` },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   let crashed = false;
@@ -61,7 +95,7 @@ async function main(): Promise<void> {
       const samples: number[] = [];
       while (Date.now() < until) {
         const started = performance.now();
-        const response = await fetch(url, post({ query: ARTICLE_PAGE, variables: { slug } }));
+        const response = await fetch(url, post({ query: ARTICLE_PAGE, variables: { slug } }, READER));
         await response.arrayBuffer();
         if (response.status !== 200) throw new Error(`the normal query got ${response.status}`);
         samples.push(performance.now() - started);
@@ -70,28 +104,26 @@ async function main(): Promise<void> {
     };
 
     const rssBefore = await rss();
-    console.log(`server ${base} (production), ${ATTACKERS} attackers, ${SECONDS} s under attack after ${BASELINE_SECONDS} s alone`);
+    console.log(`server ${base} (production), ${ATTACKERS} attackers ${ROTATE ? 'each request from a new address' : 'from 50 addresses'}, ${SECONDS} s under attack after ${BASELINE_SECONDS} s alone`);
     const alone = percentiles(await normal(Date.now() + BASELINE_SECONDS * 1000));
 
-    const until = Date.now() + SECONDS * 1000;
-    const refusals = new Map<string, { statuses: Map<number, number>; ms: number[] }>();
-    const kinds = Object.keys(ABUSE);
-    const attacker = async (n: number) => {
-      for (let i = n; Date.now() < until; i += ATTACKERS) {
-        const kind = kinds[i % kinds.length]!;
-        const { url: suffix, ...init } = ABUSE[kind]!;
-        const started = performance.now();
-        const status = await fetch(suffix ? `${url}${suffix}` : url, init).then(
-          async (r) => (await r.arrayBuffer(), r.status),
-          () => 0,
-        );
-        const entry = refusals.get(kind) ?? { statuses: new Map<number, number>(), ms: [] as number[] };
-        entry.statuses.set(status, (entry.statuses.get(status) ?? 0) + 1);
-        entry.ms.push(performance.now() - started);
-        refusals.set(kind, entry);
-      }
-    };
-    const [underAttackSamples] = await Promise.all([normal(until), ...Array.from({ length: ATTACKERS }, (_, n) => attacker(n))]);
+    // The attackers run in their own process: timing the normal query from a process that is busy
+    // sending 50 streams of abuse would measure the load generator's own event loop, not the server.
+    const attack = spawn(process.execPath, ['--import', 'tsx', 'src/bench/soak.ts', '--attack', url, String(SECONDS)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const report = new Promise<string>((resolve, reject) => {
+      let out = '';
+      attack.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+      attack.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`the attackers exited with ${code}`))));
+    });
+    // Memory through the attack, to see whether it levels off rather than only where it ended.
+    const rssSeries: number[] = [];
+    const sampler = setInterval(() => void rss().then((bytes) => rssSeries.push(bytes), () => undefined), 5000);
+    const [underAttackSamples, refusalText] = await Promise.all([normal(Date.now() + SECONDS * 1000), report]).finally(() =>
+      clearInterval(sampler),
+    );
+    const refusals = JSON.parse(refusalText) as Record<string, { statuses: Record<string, number>; ms: number[] }>;
     const underAttack = percentiles(underAttackSamples);
     const rssAfter = await rss();
 
@@ -100,12 +132,13 @@ async function main(): Promise<void> {
     console.log(`  under attack                 ${String(underAttack.count).padStart(6)} ${formatMs(underAttack.p50).padStart(7)} ${formatMs(underAttack.p99).padStart(7)}`);
     console.log(`  p99 under attack / alone: ${(underAttack.p99 / alone.p99).toFixed(2)}× (target ≤ 2×)`);
     console.log(`\nabusive requests (client-side ms, including the 50-way queueing)   count  statuses          p50     p99`);
-    for (const [kind, { statuses, ms }] of refusals) {
+    for (const [kind, { statuses, ms }] of Object.entries(refusals)) {
       const p = percentiles(ms);
-      const codes = [...statuses].map(([s, c]) => `${s}×${c}`).join(' ');
+      const codes = Object.entries(statuses).map(([s, c]) => `${s}×${c}`).join(' ');
       console.log(`  ${kind.padEnd(14)} ${String(ms.length).padStart(6)}  ${codes.padEnd(16)} ${formatMs(p.p50).padStart(7)} ${formatMs(p.p99).padStart(7)}`);
     }
     console.log(`\nserver RSS ${formatBytes(rssBefore)} before, ${formatBytes(rssAfter)} after; crashed: ${crashed || child.exitCode !== null ? 'yes' : 'no'}`);
+    console.log(`  every 5 s under attack (MiB): ${rssSeries.map((bytes) => (bytes / (1 << 20)).toFixed(0)).join(' ')}`);
   } finally {
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
@@ -127,7 +160,7 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-main().catch((error: unknown) => {
+(process.argv[2] === '--attack' ? attack(process.argv[3]!, Number(process.argv[4])) : main()).catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });
