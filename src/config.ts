@@ -23,8 +23,21 @@ export interface Config {
   requestTimeoutMs: number;
   /** A persisted query manifest: when set, only its operations run. */
   safelist: string | null;
+  /** Public cache lifetimes and the in-memory caches' sizes (see README, "Caching"). */
+  cache: CacheConfig;
   /** Which proxies' X-Forwarded-For to believe when telling clients apart (Fastify's trustProxy). */
   trustProxy: boolean | number | string[];
+}
+
+export interface CacheConfig {
+  /** max-age of public answers about articles and sections, in seconds. */
+  articleSeconds: number;
+  /** max-age of public lists, searches and related items, in seconds (at most articleSeconds). */
+  listSeconds: number;
+  /** The response cache's size in bytes; 0 turns it off. */
+  responseBytes: number;
+  /** The automatic persisted query store's size in bytes. */
+  persistedQueryBytes: number;
 }
 
 /** What one request may ask for (see README, "Limits"). */
@@ -69,6 +82,10 @@ export const CONFIG_VARIABLES = {
   REQUEST_TIMEOUT_MS: '10000',
   SAFELIST: '',
   TRUST_PROXY: '',
+  CACHE_MAX_AGE: '60',
+  CACHE_LIST_MAX_AGE: '15',
+  RESPONSE_CACHE_MB: '64',
+  APQ_CACHE_MB: '8',
   MAX_REFUSALS_PER_MINUTE: '30',
 } as const;
 
@@ -82,6 +99,14 @@ export const DEFAULT_LIMITS: Limits = {
   bodyBytes: Number(CONFIG_VARIABLES.MAX_BODY_BYTES),
   urlBytes: Number(CONFIG_VARIABLES.MAX_URL_BYTES),
   refusalsPerMinute: Number(CONFIG_VARIABLES.MAX_REFUSALS_PER_MINUTE),
+};
+
+/** The cache settings when nothing is configured. */
+export const DEFAULT_CACHE: CacheConfig = {
+  articleSeconds: Number(CONFIG_VARIABLES.CACHE_MAX_AGE),
+  listSeconds: Number(CONFIG_VARIABLES.CACHE_LIST_MAX_AGE),
+  responseBytes: Number(CONFIG_VARIABLES.RESPONSE_CACHE_MB) * 2 ** 20,
+  persistedQueryBytes: Number(CONFIG_VARIABLES.APQ_CACHE_MB) * 2 ** 20,
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -147,6 +172,17 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
   const landingPage = flag('LANDING_PAGE');
 
   const trustProxy = parseTrustProxy(get('TRUST_PROXY'), problems);
+  const whole = (name: 'CACHE_MAX_AGE' | 'CACHE_LIST_MAX_AGE' | 'RESPONSE_CACHE_MB' | 'APQ_CACHE_MB', least: number) => {
+    const text = get(name);
+    if (!/^\d+$/.test(text) || Number(text) < least) problems.push(`${name} must be a whole number of at least ${least}, got "${text}"`);
+    return Number(text);
+  };
+  const cache: CacheConfig = {
+    articleSeconds: whole('CACHE_MAX_AGE', 0),
+    listSeconds: whole('CACHE_LIST_MAX_AGE', 0),
+    responseBytes: whole('RESPONSE_CACHE_MB', 0) * 2 ** 20,
+    persistedQueryBytes: whole('APQ_CACHE_MB', 1) * 2 ** 20,
+  };
 
   // An explicitly empty SEED_PATH turns seeding off; unset means the shipped pages.
   const seedText = env.SEED_PATH === undefined ? CONFIG_VARIABLES.SEED_PATH : env.SEED_PATH.trim();
@@ -167,6 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     requestTimeoutMs: positive('REQUEST_TIMEOUT_MS'),
     safelist: get('SAFELIST') === '' ? null : resolve(cwd, get('SAFELIST')),
     trustProxy,
+    cache,
   };
 }
 

@@ -2,6 +2,8 @@ import type { Viewer } from './auth/tokens.js';
 import { createLoaders, type Loaders } from './data/loaders.js';
 import type { ContentStore } from './data/store.js';
 import { storeWithDeadline } from './deadline.js';
+import type { CacheCandidate } from './cache/http.js';
+import { taggingStore } from './cache/tags.js';
 
 /** What every resolver receives: the store, reached through this request's loaders, and who is asking. */
 export interface Context {
@@ -15,6 +17,8 @@ export interface Context {
   log?: RequestLog;
   /** The id the logs carry for this request; masked errors quote it. */
   requestId?: string;
+  /** Set for a public request whose response the response cache may store: what it read, and for how long it may be kept. */
+  cache?: CacheCandidate;
 }
 
 export interface RequestLog {
@@ -25,9 +29,19 @@ export interface RequestLog {
 export function createContext(
   store: ContentStore,
   viewer: Viewer | null = null,
-  request?: { log: RequestLog; id: string; timeoutMs?: number },
+  request?: { log: RequestLog; id: string; timeoutMs?: number; cache?: CacheCandidate },
 ): Context {
   const timeoutMs = request?.timeoutMs;
-  const scoped = timeoutMs === undefined ? store : storeWithDeadline(store, Date.now() + timeoutMs, timeoutMs);
-  return { store: scoped, loaders: createLoaders(scoped), viewer, private: viewer !== null, log: request?.log, requestId: request?.id };
+  const cache = viewer === null ? request?.cache : undefined;
+  const tagged = cache ? taggingStore(store, cache.tags) : store;
+  const scoped = timeoutMs === undefined ? tagged : storeWithDeadline(tagged, Date.now() + timeoutMs, timeoutMs);
+  return {
+    store: scoped,
+    loaders: createLoaders(scoped),
+    viewer,
+    private: viewer !== null,
+    log: request?.log,
+    requestId: request?.id,
+    cache,
+  };
 }

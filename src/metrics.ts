@@ -35,6 +35,12 @@ export class Metrics {
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
     registers: [this.registry],
   });
+  private readonly cacheLookups = new Counter({
+    name: 'newsgraph_response_cache_lookups_total',
+    help: 'Public GraphQL requests looked up in the response cache: hit, miss_stored (answered by Apollo, then stored) or miss (not storable)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
   private readonly operations = new Set<string>();
 
   constructor() {
@@ -54,6 +60,18 @@ export class Metrics {
       this.operations.add(operationName);
     }
     return operationName;
+  }
+
+  /** A request answered from the response cache, which Apollo never sees. */
+  cacheHit(operationName: string | null, seconds: number): void {
+    const operation = this.label(operationName);
+    this.cacheLookups.inc({ result: 'hit' });
+    this.requests.inc({ operation, status: '200' });
+    this.latency.observe({ operation }, seconds);
+  }
+
+  cacheMiss(stored: boolean): void {
+    this.cacheLookups.inc({ result: stored ? 'miss_stored' : 'miss' });
   }
 
   /** An Apollo plugin that records every request it sees. */

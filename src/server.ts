@@ -1,10 +1,10 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { GraphQLError, ValidationContext } from 'graphql';
-import { DEFAULT_LIMITS, type Config, type Limits } from './config.js';
+import { DEFAULT_CACHE, DEFAULT_LIMITS, type CacheConfig, type Config, type Limits } from './config.js';
 import { costLimitPlugin } from './limits/cost.js';
 import { limitRefusals } from './limits/refusals.js';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
@@ -16,7 +16,10 @@ import type { ContentStore } from './data/store.js';
 import { userError } from './errors.js';
 import { Metrics } from './metrics.js';
 import { loadManifest, safelistPlugin, type SafelistManifest } from './safelist/manifest.js';
-import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
+import { InMemoryLRUCache, type KeyValueCache } from '@apollo/utils.keyvaluecache';
+import { cacheCandidate, cacheControlPlugin, serveFromCache } from './cache/http.js';
+import { invalidatingStore } from './cache/invalidation.js';
+import { ResponseCache } from './cache/response-cache.js';
 import { buildSchema } from './schema.js';
 import { randomUUID } from 'node:crypto';
 
@@ -32,21 +35,9 @@ export interface ApolloOptions {
   safelist?: SafelistManifest | null;
   /** Extra Apollo plugins, such as the Fastify drain plugin. */
   plugins?: ApolloServerPlugin<Context>[];
+  /** Cache-Control lifetimes and the persisted query store's size; the configured defaults when absent. */
+  cache?: CacheConfig;
 }
-
-/**
- * Anything an editor sees (a token was sent, or hidden articles were
- * previewed) must never be stored by a shared cache as the public answer.
- */
-const privateResponses: ApolloServerPlugin<Context> = {
-  async requestDidStart() {
-    return {
-      async willSendResponse({ contextValue, response }) {
-        if (contextValue.private) response.http.headers.set('cache-control', 'private, no-store');
-      },
-    };
-  },
-};
 
 // graphql-armor's rules throw by default, which Apollo answers with a 500;
 // reported to the validation context they are ordinary 400 validation errors.
@@ -113,13 +104,11 @@ export function createApollo({
   limits = DEFAULT_LIMITS,
   safelist = null,
   plugins = [],
+  cache = DEFAULT_CACHE,
 }: ApolloOptions): ApolloServer<Context> {
-  // Safelisted operations can also be sent by id alone: the APQ cache already holds their bodies.
-  const persisted = new InMemoryLRUCache<string>();
-  for (const operation of safelist?.operations ?? []) void persisted.set(`apq:${operation.id}`, operation.body);
   return new ApolloServer<Context>({
     schema: buildSchema(),
-    persistedQueries: { cache: persisted },
+    persistedQueries: { cache: persistedQueryStore(cache.persistedQueryBytes, safelist) },
     introspection,
     includeStacktraceInErrorResponses: !production,
     // "Did you mean …?" tells a stranger what fields exist; production keeps the schema to itself.
@@ -135,7 +124,10 @@ export function createApollo({
     plugins: [
       ...plugins,
       costLimitPlugin(limits.cost),
-      privateResponses,
+      cacheControlPlugin(cache),
+      // The policy is static per document (src/cache/policy.ts); Apollo's per-field plugin would
+      // compute it again on every request, at a measured cost.
+      ApolloServerPluginCacheControlDisabled(),
       ...(production ? [maskInternalErrors] : []),
       ...(safelist ? [safelistPlugin(safelist)] : []),
       landingPage
@@ -143,6 +135,21 @@ export function createApollo({
         : ApolloServerPluginLandingPageDisabled(),
     ],
   });
+}
+
+/**
+ * Automatic persisted queries, bounded by bytes (least recently used go
+ * first). Safelisted operations can be sent by id alone, so they are kept
+ * apart and never evicted.
+ */
+function persistedQueryStore(maxBytes: number, safelist: SafelistManifest | null): KeyValueCache<string> {
+  const lru = new InMemoryLRUCache<string>({ maxSize: maxBytes });
+  const pinned = new Map((safelist?.operations ?? []).map((operation) => [`apq:${operation.id}`, operation.body]));
+  return {
+    get: async (key) => pinned.get(key) ?? lru.get(key),
+    set: (key, value, options) => (pinned.has(key) ? Promise.resolve() : lru.set(key, value, options)),
+    delete: (key) => lru.delete(key),
+  };
 }
 
 /**
@@ -165,6 +172,8 @@ function trustHops(hops: number): (address: string, hop: number) => boolean {
 export interface Server {
   http: FastifyInstance;
   apollo: ApolloServer<Context>;
+  /** The response cache; null when RESPONSE_CACHE_MB is 0. */
+  cache: ResponseCache | null;
 }
 
 /** Fastify with Apollo mounted at /graphql, ready to `listen`. Closing `http` drains and stops Apollo. */
@@ -212,13 +221,25 @@ export async function buildServer({
     limits,
     safelist: config.safelist ? loadManifest(config.safelist) : null,
     plugins: [fastifyApolloDrainPlugin(http), metrics.plugin(), requestLog],
+    cache: config.cache,
   });
+
+  // Every write through this server purges the cached responses it made stale before it returns.
+  const cache = config.cache.responseBytes > 0 ? new ResponseCache({ maxBytes: config.cache.responseBytes }) : null;
+  let served = store;
+  if (cache) {
+    const invalidating = invalidatingStore(store, { purge: (tags) => cache.purge(tags), purgeAll: () => cache.clear() });
+    await invalidating.scheduleUpcoming();
+    http.addHook('onClose', async () => invalidating.cancelScheduled());
+    serveFromCache(http, { cache, metrics });
+    served = invalidating;
+  }
 
   // Liveness, readiness (the store answers and is migrated) and Prometheus metrics.
   http.get('/health', async () => ({ status: 'ok' }));
   http.get('/ready', async (_, reply) => {
     try {
-      await store.checkReady();
+      await served.checkReady();
       return { status: 'ready' };
     } catch (error) {
       http.log.warn({ err: error }, 'not ready');
@@ -233,11 +254,12 @@ export async function buildServer({
   await http.register(fastifyApollo(apollo), {
     path: '/graphql',
     context: async (request) =>
-      createContext(store, await viewerOf(request.headers.authorization, tokens), {
+      createContext(served, await viewerOf(request.headers.authorization, tokens), {
         log: request.log,
         id: request.id,
         timeoutMs: config.requestTimeoutMs,
+        cache: cacheCandidate(request),
       }),
   });
-  return { http, apollo };
+  return { http, apollo, cache };
 }

@@ -19,6 +19,7 @@ describe('configuration from the environment', () => {
       requestTimeoutMs: 10_000,
       safelist: null,
       trustProxy: false,
+      cache: { articleSeconds: 60, listSeconds: 15, responseBytes: 64 * 2 ** 20, persistedQueryBytes: 8 * 2 ** 20 },
     });
   });
 
@@ -28,6 +29,8 @@ describe('configuration from the environment', () => {
     expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).trustProxy).toEqual(['loopback', '10.0.0.0/8']);
     expect(() => loadConfig({ TRUST_PROXY: 'the load balancer' })).toThrow(/TRUST_PROXY must be .*got "the load balancer"/);
     expect(loadConfig({ MAX_REFUSALS_PER_MINUTE: '0' }).limits.refusalsPerMinute).toBe(0);
+    expect(loadConfig({ CACHE_MAX_AGE: '300', RESPONSE_CACHE_MB: '0' }).cache).toMatchObject({ articleSeconds: 300, responseBytes: 0 });
+    expect(() => loadConfig({ APQ_CACHE_MB: '0' })).toThrow(/APQ_CACHE_MB must be a whole number of at least 1, got "0"/);
     expect(() => loadConfig({ MAX_REFUSALS_PER_MINUTE: '-1' })).toThrow(/MAX_REFUSALS_PER_MINUTE must be a whole number/);
   });
 

@@ -1,0 +1,306 @@
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ResponseCache } from '../src/cache/response-cache.js';
+import { ADMIN, EDITOR, addPage, beijingTime, startHttpServer, type HttpTestServer } from './helpers.js';
+
+const ARTICLE_PAGE = `query ArticlePage($slug: String!) { article(slug: $slug) { id title version section { name }
+  body { __typename ... on Paragraph { text } } hot: related(kind: HOT, first: 6) { title } } }`;
+const ARTICLE_ONLY = `query Headline($slug: String!) { article(slug: $slug) { id title version } }`;
+const LIST = `query Latest { articles(first: 5) { totalCount nodes { id title } } }`;
+const SEARCH = `query Find($q: String!) { search(query: $q) { totalCount nodes { article { id title } } } }`;
+
+const TOKENS: Record<string, typeof EDITOR> = { 'editor-token': EDITOR, 'admin-token': ADMIN };
+
+interface Reply {
+  status: number;
+  cache: string | null;
+  cacheControl: string | null;
+  age: string | null;
+  text: string;
+  body: { data?: any; errors?: { message: string; extensions?: Record<string, unknown> }[] };
+}
+
+describe('caching', () => {
+  let t: HttpTestServer;
+  let seedSlug: string;
+  let otherSlug: string;
+  let sectionId: string;
+  beforeAll(async () => {
+    t = await startHttpServer({ tokens: { verify: async (token) => TOKENS[token] ?? null } });
+    await addPage(t.store, { title: '另一篇文章：缓存测试', time: beijingTime(60), paragraphs: ['与种子文章无关的正文，讨论城市交通。'] });
+    // The server's cache only learns of writes that go through it; these happened before any request.
+    const data = (await post(`{ articles(first: 2) { nodes { slug title } } section(slug: "yuanchuang") { id } }`)).body.data;
+    [otherSlug, seedSlug] = data.articles.nodes.map((n: { slug: string }) => n.slug);
+    sectionId = data.section.id;
+  });
+  afterAll(() => t.close());
+
+  async function send(init: RequestInit & { url?: string }): Promise<Reply> {
+    const response = await fetch(init.url ?? t.url, init);
+    const text = await response.text();
+    return {
+      status: response.status,
+      cache: response.headers.get('x-cache'),
+      cacheControl: response.headers.get('cache-control'),
+      age: response.headers.get('age'),
+      text,
+      body: JSON.parse(text),
+    };
+  }
+  function post(query: string, variables: Record<string, unknown> = {}, token?: string, extra: Record<string, string> = {}): Promise<Reply> {
+    return send({
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...extra },
+      body: JSON.stringify({ query, variables }),
+    });
+  }
+  async function edit(id: string, input: Record<string, unknown>) {
+    const { version } = (await post(`query($id: ID) { article(id: $id, preview: true) { version } }`, { id }, 'editor-token')).body.data.article;
+    const reply = await post(
+      `mutation($id: ID!, $v: Int!, $input: UpdateArticleInput!) { updateArticle(id: $id, expectedVersion: $v, input: $input) { article { title version } } }`,
+      { id, v: version, input },
+      'editor-token',
+    );
+    expect(reply.body.errors, reply.text).toBeUndefined();
+    return reply.body.data.updateArticle.article as { title: string; version: number };
+  }
+  async function mutate(query: string, variables: Record<string, unknown>) {
+    const reply = await post(query, variables, 'editor-token');
+    expect(reply.body.errors, reply.text).toBeUndefined();
+    return reply.body.data;
+  }
+
+  describe('Cache-Control follows the policy', () => {
+    it('keeps an article 60 s and anything holding a list 15 s, publicly', async () => {
+      expect((await post(ARTICLE_ONLY, { slug: seedSlug })).cacheControl).toBe('public, max-age=60');
+      expect((await post(ARTICLE_PAGE, { slug: seedSlug })).cacheControl).toBe('public, max-age=15');
+      expect((await post(LIST)).cacheControl).toBe('public, max-age=15');
+      expect((await post(SEARCH, { q: '元宇宙' })).cacheControl).toBe('public, max-age=15');
+      expect((await post(`{ sections { name } }`)).cacheControl).toBe('public, max-age=60');
+    });
+
+    it('makes anything an editor asks for private, and never stores or serves it from the cache', async () => {
+      for (let i = 0; i < 2; i++) {
+        const reply = await post(ARTICLE_ONLY, { slug: seedSlug }, 'editor-token');
+        expect(reply.cacheControl).toBe('private, no-store');
+        expect(reply.cache).toBeNull();
+      }
+      // preview: true without a token is refused, and the refusal is not stored either.
+      const refused = await post(`{ articles(preview: true) { totalCount } }`);
+      expect(refused.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      expect(refused.cacheControl).toBe('no-store');
+    });
+
+    it('never stores mutations or responses with errors', async () => {
+      const failed = await post(`query($slug: String!) { article(slug: $slug) { title nope } }`, { slug: seedSlug });
+      expect(failed.status).toBe(400);
+      expect(failed.cacheControl).toBe('no-store');
+      const forbidden = await post(`mutation { createSection(input: { name: "无权", parent: "1" }) { section { id } } }`, {}, 'editor-token');
+      expect(forbidden.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      expect(forbidden.cacheControl).toBe('private, no-store');
+      const badInput = await post(`{ articles(first: 500) { totalCount } }`);
+      expect(badInput.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(badInput.cacheControl).toBe('no-store');
+      expect((await post(`{ articles(first: 500) { totalCount } }`)).cache).toBeNull();
+    });
+  });
+
+  describe('the response cache', () => {
+    it('answers a repeated public query with the same bytes, marked HIT, with its age', async () => {
+      const query = `query Twice($slug: String!) { article(slug: $slug) { title excerpt } }`;
+      const first = await post(query, { slug: seedSlug });
+      expect(first.cache).toBe('MISS');
+      const second = await post(query, { slug: seedSlug });
+      expect(second.cache).toBe('HIT');
+      expect(second.text).toBe(first.text);
+      expect(second.cacheControl).toBe('public, max-age=60');
+      expect(Number(second.age)).toBeGreaterThanOrEqual(0);
+      // Different variables are a different response.
+      expect((await post(query, { slug: otherSlug })).cache).toBe('MISS');
+    });
+
+    it('keys by Accept, so each content type is answered in its own kind', async () => {
+      const query = `{ sections { slug } }`;
+      const graphqlJson = { accept: 'application/graphql-response+json' };
+      await post(query);
+      const a = await post(query, {}, undefined, graphqlJson);
+      const b = await post(query, {}, undefined, graphqlJson);
+      expect(a.cache).toBe('MISS');
+      expect(b.cache).toBe('HIT');
+      const response = await fetch(t.url, { method: 'POST', headers: { 'content-type': 'application/json', ...graphqlJson }, body: JSON.stringify({ query }) });
+      expect(response.headers.get('content-type')).toMatch(/^application\/graphql-response\+json/);
+    });
+
+    it('serves automatic persisted queries over GET, cached, and still refuses a GET that could be cross-site', async () => {
+      const query = `query PersistedHeadline($slug: String!) { article(slug: $slug) { title } }`;
+      const sha256Hash = createHash('sha256').update(query).digest('hex');
+      const params = (withQuery: boolean) =>
+        new URLSearchParams({
+          operationName: 'PersistedHeadline',
+          variables: JSON.stringify({ slug: seedSlug }),
+          extensions: JSON.stringify({ persistedQuery: { version: 1, sha256Hash } }),
+          ...(withQuery ? { query } : {}),
+        });
+      const get = (search: URLSearchParams, headers: Record<string, string> = { 'apollo-require-preflight': 'true' }) =>
+        send({ url: `${t.url}?${search}`, method: 'GET', headers });
+      const unknown = await get(params(false));
+      expect(unknown.body.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+      expect(unknown.cache).toBeNull();
+      expect((await get(params(true))).body.data.article.title).toBeTruthy();
+      const first = await get(params(false));
+      expect(first.body.data.article.title).toBeTruthy();
+      expect(first.cacheControl).toBe('public, max-age=60');
+      const second = await get(params(false));
+      expect(second.cache).toBe('HIT');
+      expect(second.text).toBe(first.text);
+      // Without a preflight header the request is refused, cached answer or not.
+      const simple = await get(params(false), {});
+      expect(simple.status).toBe(400);
+      expect(simple.cache).toBeNull();
+    });
+  });
+
+  describe('invalidation', () => {
+    it('never serves an edited title after the mutation returns', async () => {
+      const { id } = (await post(ARTICLE_ONLY, { slug: otherSlug })).body.data.article;
+      for (const title of ['改过一次的标题', '改过两次的标题', '改过三次的标题']) {
+        await post(ARTICLE_PAGE, { slug: otherSlug });
+        expect((await post(ARTICLE_PAGE, { slug: otherSlug })).cache).toBe('HIT');
+        expect((await post(LIST)).body.data.articles.nodes.map((n: { title: string }) => n.title)).not.toContain(title);
+        await edit(id, { title });
+        expect((await post(ARTICLE_PAGE, { slug: otherSlug })).body.data.article.title).toBe(title);
+        expect((await post(LIST)).body.data.articles.nodes.find((n: { id: string }) => n.id === id).title).toBe(title);
+      }
+    });
+
+    it('does not serve a stale title even when reads race the edit', async () => {
+      const { id } = (await post(ARTICLE_ONLY, { slug: otherSlug })).body.data.article;
+      let reading = true;
+      // Readers keep the cache busy filling while edits land; responses that began before an edit
+      // and finish after it must not be stored.
+      const readers = Array.from({ length: 4 }, async () => {
+        while (reading) await post(ARTICLE_ONLY, { slug: otherSlug });
+      });
+      try {
+        for (let i = 0; i < 15; i++) {
+          const { title } = await edit(id, { title: `并发编辑第${i}次` });
+          expect((await post(ARTICLE_ONLY, { slug: otherSlug })).body.data.article.title).toBe(title);
+        }
+      } finally {
+        reading = false;
+        await Promise.all(readers);
+      }
+    });
+
+    it('drops only what an edit affects: another article stays cached', async () => {
+      const { id } = (await post(ARTICLE_ONLY, { slug: otherSlug })).body.data.article;
+      await post(ARTICLE_ONLY, { slug: seedSlug });
+      expect((await post(ARTICLE_ONLY, { slug: seedSlug })).cache).toBe('HIT');
+      await edit(id, { title: '只改这一篇' });
+      expect((await post(ARTICLE_ONLY, { slug: seedSlug })).cache).toBe('HIT');
+      expect((await post(ARTICLE_ONLY, { slug: otherSlug })).cache).toBe('MISS');
+    });
+
+    it('shows a newly published article in cached lists, searches and lookups, and hides a deleted one', async () => {
+      const slug = 'cache-new-article';
+      const missing = await post(ARTICLE_ONLY, { slug });
+      expect(missing.body.data.article).toBeNull();
+      expect((await post(ARTICLE_ONLY, { slug })).cache).toBe('HIT');
+      const totalBefore = (await post(LIST)).body.data.articles.totalCount;
+      expect((await post(LIST)).cache).toBe('HIT');
+      await post(SEARCH, { q: '缓存失效' });
+
+      const created = await mutate(
+        `mutation($input: CreateArticleInput!) { createArticle(input: $input) { article { id version } } }`,
+        { input: { title: '缓存失效的新文章', slug, section: sectionId, body: [{ paragraph: '缓存失效测试正文。' }] } },
+      );
+      const { id } = created.createArticle.article;
+      // A draft changes nothing the public sees.
+      expect((await post(ARTICLE_ONLY, { slug })).body.data.article).toBeNull();
+      await mutate(`mutation($id: ID!) { publishArticle(id: $id, expectedVersion: 1) { article { version } } }`, { id });
+
+      expect((await post(ARTICLE_ONLY, { slug })).body.data.article).toMatchObject({ id, title: '缓存失效的新文章' });
+      const list = (await post(LIST)).body.data.articles;
+      expect(list.totalCount).toBe(totalBefore + 1);
+      expect(list.nodes[0].id).toBe(id);
+      expect((await post(SEARCH, { q: '缓存失效' })).body.data.search.nodes.map((n: { article: { id: string } }) => n.article.id)).toContain(id);
+
+      await mutate(`mutation($id: ID!) { deleteArticle(id: $id, expectedVersion: 2) { article { version } } }`, { id });
+      expect((await post(ARTICLE_ONLY, { slug })).body.data.article).toBeNull();
+      expect((await post(LIST)).body.data.articles.totalCount).toBe(totalBefore);
+      expect((await post(SEARCH, { q: '缓存失效' })).body.data.search.nodes.map((n: { article: { id: string } }) => n.article.id)).not.toContain(id);
+    });
+
+    it('shows a new 热点 list and a renamed section at once', async () => {
+      await post(ARTICLE_PAGE, { slug: seedSlug });
+      expect((await post(ARTICLE_PAGE, { slug: seedSlug })).cache).toBe('HIT');
+      await mutate(`mutation($s: ID!) { setHotItems(section: $s, items: [{ title: "新的热点", url: "https://example.com/hot" }]) { items { title } } }`, {
+        s: sectionId,
+      });
+      expect((await post(ARTICLE_PAGE, { slug: seedSlug })).body.data.article.hot[0].title).toBe('新的热点');
+
+      await post(ARTICLE_PAGE, { slug: seedSlug });
+      const rename = await post(`mutation($id: ID!) { updateSection(id: $id, input: { name: "原创频道" }) { section { name } } }`, { id: sectionId }, 'admin-token');
+      expect(rename.body.errors, rename.text).toBeUndefined();
+      expect((await post(ARTICLE_PAGE, { slug: seedSlug })).body.data.article.section.name).toBe('原创频道');
+    });
+
+    it('purges lists when a scheduled article’s time comes, with no write at that moment', async () => {
+      const slug = 'cache-scheduled-article';
+      const created = await mutate(
+        `mutation($input: CreateArticleInput!) { createArticle(input: $input) { article { id } } }`,
+        { input: { title: '定时发布的文章', slug, section: sectionId, body: [{ paragraph: '定时发布。' }] } },
+      );
+      const at = new Date(Date.now() + 1500).toISOString();
+      await mutate(`mutation($id: ID!, $at: DateTime) { publishArticle(id: $id, expectedVersion: 1, at: $at) { article { version } } }`, {
+        id: created.createArticle.article.id,
+        at,
+      });
+      expect((await post(ARTICLE_ONLY, { slug })).body.data.article).toBeNull();
+      expect((await post(ARTICLE_ONLY, { slug })).cache).toBe('HIT');
+      await new Promise((resolve) => setTimeout(resolve, 1800));
+      expect((await post(ARTICLE_ONLY, { slug })).body.data.article?.title).toBe('定时发布的文章');
+      expect((await post(LIST)).body.data.articles.nodes[0].title).toBe('定时发布的文章');
+    });
+  });
+});
+
+describe('ResponseCache', () => {
+  const entry = (bytes: number, tags: string[], maxAgeSeconds = 60, storedAt = Date.now()) => ({
+    body: Buffer.alloc(bytes, 'x'),
+    contentType: 'application/json',
+    tags,
+    storedAt,
+    maxAgeSeconds,
+  });
+
+  it('stays within its byte budget, dropping the least recently used first', () => {
+    const cache = new ResponseCache({ maxBytes: 20_000 });
+    for (let i = 0; i < 50; i++) cache.set(`k${i}`, entry(1_000, [`article:${i}`]), cache.generation);
+    expect(cache.stats().bytes).toBeLessThanOrEqual(20_000);
+    expect(cache.stats().entries).toBeGreaterThan(5);
+    expect(cache.get('k0')).toBeUndefined();
+    expect(cache.get('k49')).toBeDefined();
+  });
+
+  it('drops exactly the entries holding a purged tag', () => {
+    const cache = new ResponseCache({ maxBytes: 1 << 20 });
+    cache.set('page-1', entry(10, ['article:1', 'sections']), cache.generation);
+    cache.set('page-2', entry(10, ['article:2', 'sections']), cache.generation);
+    cache.set('list', entry(10, ['list:all', 'article:1', 'article:2']), cache.generation);
+    expect(cache.purge(['article:1'])).toBe(2);
+    expect([cache.get('page-1'), cache.get('page-2'), cache.get('list')].map(Boolean)).toEqual([false, true, false]);
+    expect(cache.purge(['sections'])).toBe(1);
+    expect(cache.stats().entries).toBe(0);
+  });
+
+  it('refuses a response begun before a purge, and forgets one past its max-age', () => {
+    const cache = new ResponseCache({ maxBytes: 1 << 20 });
+    const began = cache.generation;
+    cache.purge(['article:1']);
+    expect(cache.set('late', entry(10, ['article:1']), began)).toBe(false);
+    expect(cache.get('late')).toBeUndefined();
+    cache.set('old', entry(10, [], 1, Date.now() - 1_500), cache.generation);
+    expect(cache.get('old')).toBeUndefined();
+  });
+});
