@@ -199,7 +199,7 @@ export interface MainProcess {
   exited: Promise<number | null>;
 }
 
-/** `src/main.ts` as `npm start` runs it, on a free loopback port, resolved once it listens. */
+/** The process entry `src/main.ts` (what `npm start` runs, compiled), on a free loopback port, resolved once it listens. */
 export async function startMainProcess(env: Record<string, string>): Promise<MainProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
