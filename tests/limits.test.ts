@@ -80,6 +80,9 @@ describe('request limits over HTTP', () => {
     // The same shape with a small page is well within budget.
     const cheap = await post({ query: expensive, variables: { n: 2 } });
     expect(cheap.status).toBe(200);
+    // Costs are remembered per document and page size, never across page sizes.
+    expect((await post({ query: expensive, variables: { n: 100 } })).status).toBe(400);
+    expect((await post({ query: expensive, variables: { n: 3 } })).status).toBe(200);
     await stillServes();
   });
 
