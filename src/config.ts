@@ -23,11 +23,16 @@ export interface Config {
   requestTimeoutMs: number;
   /** A persisted query manifest: when set, only its operations run. */
   safelist: string | null;
+  /** Which engine executes operations. */
+  executor: Executor;
   /** Public cache lifetimes and the in-memory caches' sizes (see README, "Caching"). */
   cache: CacheConfig;
   /** Which proxies' X-Forwarded-For to believe when telling clients apart (Fastify's trustProxy). */
   trustProxy: boolean | number | string[];
 }
+
+export type Executor = 'jit' | 'graphql-js';
+const EXECUTORS = ['jit', 'graphql-js'] as const;
 
 export interface CacheConfig {
   /** max-age of public answers about articles and sections, in seconds. */
@@ -82,6 +87,7 @@ export const CONFIG_VARIABLES = {
   REQUEST_TIMEOUT_MS: '10000',
   SAFELIST: '',
   TRUST_PROXY: '',
+  EXECUTOR: 'jit',
   CACHE_MAX_AGE: '60',
   CACHE_LIST_MAX_AGE: '15',
   RESPONSE_CACHE_MB: '64',
@@ -100,6 +106,8 @@ export const DEFAULT_LIMITS: Limits = {
   urlBytes: Number(CONFIG_VARIABLES.MAX_URL_BYTES),
   refusalsPerMinute: Number(CONFIG_VARIABLES.MAX_REFUSALS_PER_MINUTE),
 };
+
+export const DEFAULT_EXECUTOR: Executor = CONFIG_VARIABLES.EXECUTOR;
 
 /** The cache settings when nothing is configured. */
 export const DEFAULT_CACHE: CacheConfig = {
@@ -171,6 +179,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
   const introspection = flag('INTROSPECTION');
   const landingPage = flag('LANDING_PAGE');
 
+  const executor = get('EXECUTOR');
+  if (!isOneOf(executor, EXECUTORS)) problems.push(`EXECUTOR must be one of ${EXECUTORS.join(', ')}, got "${executor}"`);
   const trustProxy = parseTrustProxy(get('TRUST_PROXY'), problems);
   const whole = (name: 'CACHE_MAX_AGE' | 'CACHE_LIST_MAX_AGE' | 'RESPONSE_CACHE_MB' | 'APQ_CACHE_MB', least: number) => {
     const text = get(name);
@@ -203,6 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     requestTimeoutMs: positive('REQUEST_TIMEOUT_MS'),
     safelist: get('SAFELIST') === '' ? null : resolve(cwd, get('SAFELIST')),
     trustProxy,
+    executor: executor as Executor,
     cache,
   };
 }

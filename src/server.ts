@@ -4,7 +4,8 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { GraphQLError, ValidationContext } from 'graphql';
-import { DEFAULT_CACHE, DEFAULT_LIMITS, type CacheConfig, type Config, type Limits } from './config.js';
+import { DEFAULT_CACHE, DEFAULT_EXECUTOR, DEFAULT_LIMITS, type CacheConfig, type Config, type Executor, type Limits } from './config.js';
+import { jitGateway } from './executor.js';
 import { costLimitPlugin } from './limits/cost.js';
 import { limitRefusals } from './limits/refusals.js';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
@@ -37,6 +38,8 @@ export interface ApolloOptions {
   plugins?: ApolloServerPlugin<Context>[];
   /** Cache-Control lifetimes and the persisted query store's size; the configured defaults when absent. */
   cache?: CacheConfig;
+  /** Which engine executes operations: graphql-jit (compiled per document) or graphql-js. */
+  executor?: Executor;
 }
 
 // graphql-armor's rules throw by default, which Apollo answers with a 500;
@@ -105,9 +108,11 @@ export function createApollo({
   safelist = null,
   plugins = [],
   cache = DEFAULT_CACHE,
+  executor = DEFAULT_EXECUTOR,
 }: ApolloOptions): ApolloServer<Context> {
+  const schema = buildSchema();
   return new ApolloServer<Context>({
-    schema: buildSchema(),
+    ...(executor === 'jit' ? { gateway: jitGateway(schema) } : { schema }),
     persistedQueries: { cache: persistedQueryStore(cache.persistedQueryBytes, safelist) },
     introspection,
     includeStacktraceInErrorResponses: !production,
@@ -222,6 +227,7 @@ export async function buildServer({
     safelist: config.safelist ? loadManifest(config.safelist) : null,
     plugins: [fastifyApolloDrainPlugin(http), metrics.plugin(), requestLog],
     cache: config.cache,
+    executor: config.executor,
   });
 
   // Every write through this server purges the cached responses it made stale before it returns.
