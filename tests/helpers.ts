@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { ApolloServer } from '@apollo/server';
 import { print, type DocumentNode, type FormattedExecutionResult } from 'graphql';
 import { TokenStore, type Viewer } from '../src/auth/tokens.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig, type Executor } from '../src/config.js';
 import type { Metrics } from '../src/metrics.js';
 import { createContext, type Context } from '../src/context.js';
 import { openStore } from '../src/data/open-store.js';
@@ -66,9 +66,9 @@ export interface TestServer extends TestStore {
   ): Promise<NonNullable<FormattedExecutionResult['errors']>>;
 }
 
-export async function createTestServer(options: { seed?: boolean } = {}): Promise<TestServer> {
+export async function createTestServer(options: { seed?: boolean; executor?: Executor } = {}): Promise<TestServer> {
   const testStore = await createTestStore(options);
-  const apollo = createApollo({ production: false });
+  const apollo = createApollo({ production: false, executor: options.executor });
   const execute = async (query: string | DocumentNode, variables?: Record<string, unknown>, viewer: Viewer | null = null) => {
     const response = await apollo.executeOperation(
       { query: typeof query === 'string' ? query : print(query), variables },
