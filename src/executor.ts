@@ -1,6 +1,12 @@
 import type { GatewayExecutor, GatewayInterface } from '@apollo/server-gateway-interface';
-import { getVariableValues, printSchema, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { execute, getVariableValues, printSchema, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
+import { LRUCache } from 'lru-cache';
+
+/** An operation is compiled on its second run: compiling costs more than running once, and most one-off queries never come back. */
+const COMPILE_AFTER = 2;
+/** Compiled operations kept; each is generated code, tens of kilobytes. */
+const MAX_COMPILED = 500;
 
 /**
  * graphql-jit as Apollo Server's executor. Apollo 5 has no `executor`
@@ -10,9 +16,13 @@ import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
  * Each operation is compiled once per parsed document (Apollo reuses the
  * document object for the same text) into a function that resolves exactly
  * the fields it selects, without graphql-js's per-field interpretation.
+ * One-off operations run on graphql-js: compiling each of a stream of
+ * unique queries cost more time than it saved and held hundreds of
+ * megabytes of generated code.
  */
 export function jitGateway(schema: GraphQLSchema): GatewayInterface {
-  const compiled = new WeakMap<DocumentNode, Map<string | null, CompiledQuery | ExecutionResult>>();
+  const compiled = new LRUCache<DocumentNode, Map<string | null, CompiledQuery | ExecutionResult>>({ max: MAX_COMPILED });
+  const runs = new WeakMap<DocumentNode, number>();
   const executor: GatewayExecutor = async ({ document, operation, operationName, request, context }) => {
     // Bad variables are checked by graphql-js first: its errors point at the variable definition,
     // which is how Apollo tells them apart as BAD_USER_INPUT (400); graphql-jit's do not, and
@@ -21,7 +31,12 @@ export function jitGateway(schema: GraphQLSchema): GatewayInterface {
     const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables);
     if (coerced.errors) return { errors: coerced.errors };
     let byName = compiled.get(document);
-    if (!byName) compiled.set(document, (byName = new Map()));
+    if (!byName) {
+      const seen = (runs.get(document) ?? 0) + 1;
+      runs.set(document, seen);
+      if (seen < COMPILE_AFTER) return execute({ schema, document, operationName, variableValues: variables, contextValue: context });
+      compiled.set(document, (byName = new Map()));
+    }
     let query = byName.get(operationName);
     if (!query) byName.set(operationName, (query = compileQuery(schema, document, operationName ?? undefined)));
     // Compilation failures come back as an ExecutionResult with errors; Apollo reports them as usual.

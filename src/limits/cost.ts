@@ -1,6 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, Kind, visit, type DocumentNode, type GraphQLSchema } from 'graphql';
-import { LRUCache } from 'lru-cache';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 import type { Context } from '../context.js';
 
@@ -39,8 +38,11 @@ function costVariables(document: DocumentNode): string[] {
 
 interface DocumentCosts {
   variables: string[];
-  costs: LRUCache<string, number>;
+  costs: Map<string, number>;
 }
+
+/** Page sizes differ per request only so much; past this many, a document's remembered costs start over. */
+const COSTS_PER_DOCUMENT = 32;
 
 /**
  * Costs computed before, per parsed document (Apollo reuses the document
@@ -52,10 +54,14 @@ const known = new WeakMap<DocumentNode, DocumentCosts>();
 
 function memoizedCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>, operationName?: string): number {
   let entry = known.get(document);
-  if (!entry) known.set(document, (entry = { variables: costVariables(document), costs: new LRUCache({ max: 64 }) }));
+  if (!entry) known.set(document, (entry = { variables: costVariables(document), costs: new Map() }));
   const key = `${operationName ?? ''}\n${JSON.stringify(entry.variables.map((name) => variables[name]))}`;
   let cost = entry.costs.get(key);
-  if (cost === undefined) entry.costs.set(key, (cost = operationCost(schema, document, variables, operationName)));
+  if (cost === undefined) {
+    cost = operationCost(schema, document, variables, operationName);
+    if (entry.costs.size >= COSTS_PER_DOCUMENT) entry.costs.clear();
+    entry.costs.set(key, cost);
+  }
   return cost;
 }
 
