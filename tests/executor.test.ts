@@ -55,13 +55,15 @@ describe('the graphql-jit executor', () => {
 
   for (const [what, query, variables] of OPERATIONS) {
     it(`answers ${what} exactly as graphql-js does`, async () => {
-      const [a, b] = await Promise.all([jit.execute(query, variables), js.execute(query, variables)]);
-      expect(withoutStacks(a)).toEqual(withoutStacks(b));
+      const expected = withoutStacks(await js.execute(query, variables));
+      // An operation is compiled on its second run; the first runs on graphql-js.
+      for (let run = 1; run <= 3; run++) expect(withoutStacks(await jit.execute(query, variables)), `run ${run}`).toEqual(expected);
     });
   }
 
   it('gives editors the same preview', async () => {
     const query = `{ articles(preview: true, first: 3) { totalCount nodes { title status } } }`;
-    expect(await jit.execute(query, {}, EDITOR)).toEqual(await js.execute(query, {}, EDITOR));
+    const expected = await js.execute(query, {}, EDITOR);
+    for (let run = 1; run <= 3; run++) expect(await jit.execute(query, {}, EDITOR)).toEqual(expected);
   });
 });
