@@ -41,6 +41,8 @@ export interface CacheConfig {
   listSeconds: number;
   /** The response cache's size in bytes; 0 turns it off. */
   responseBytes: number;
+  /** How long the response cache keeps an answer nothing has purged, in seconds. */
+  responseSeconds: number;
   /** The automatic persisted query store's size in bytes. */
   persistedQueryBytes: number;
 }
@@ -91,6 +93,7 @@ export const CONFIG_VARIABLES = {
   CACHE_MAX_AGE: '60',
   CACHE_LIST_MAX_AGE: '15',
   RESPONSE_CACHE_MB: '64',
+  RESPONSE_CACHE_TTL: '300',
   APQ_CACHE_MB: '8',
   MAX_REFUSALS_PER_MINUTE: '30',
 } as const;
@@ -114,6 +117,7 @@ export const DEFAULT_CACHE: CacheConfig = {
   articleSeconds: Number(CONFIG_VARIABLES.CACHE_MAX_AGE),
   listSeconds: Number(CONFIG_VARIABLES.CACHE_LIST_MAX_AGE),
   responseBytes: Number(CONFIG_VARIABLES.RESPONSE_CACHE_MB) * 2 ** 20,
+  responseSeconds: Number(CONFIG_VARIABLES.RESPONSE_CACHE_TTL),
   persistedQueryBytes: Number(CONFIG_VARIABLES.APQ_CACHE_MB) * 2 ** 20,
 };
 
@@ -182,7 +186,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
   const executor = get('EXECUTOR');
   if (!isOneOf(executor, EXECUTORS)) problems.push(`EXECUTOR must be one of ${EXECUTORS.join(', ')}, got "${executor}"`);
   const trustProxy = parseTrustProxy(get('TRUST_PROXY'), problems);
-  const whole = (name: 'CACHE_MAX_AGE' | 'CACHE_LIST_MAX_AGE' | 'RESPONSE_CACHE_MB' | 'APQ_CACHE_MB', least: number) => {
+  const whole = (name: 'CACHE_MAX_AGE' | 'CACHE_LIST_MAX_AGE' | 'RESPONSE_CACHE_MB' | 'RESPONSE_CACHE_TTL' | 'APQ_CACHE_MB', least: number) => {
     const text = get(name);
     if (!/^\d+$/.test(text) || Number(text) < least) problems.push(`${name} must be a whole number of at least ${least}, got "${text}"`);
     return Number(text);
@@ -191,6 +195,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     articleSeconds: whole('CACHE_MAX_AGE', 0),
     listSeconds: whole('CACHE_LIST_MAX_AGE', 0),
     responseBytes: whole('RESPONSE_CACHE_MB', 0) * 2 ** 20,
+    responseSeconds: whole('RESPONSE_CACHE_TTL', 1),
     persistedQueryBytes: whole('APQ_CACHE_MB', 1) * 2 ** 20,
   };
 

@@ -243,7 +243,7 @@ export async function buildServer({
     const invalidating = invalidatingStore(store, { purge: (tags) => cache.purge(tags), purgeAll: () => cache.clear() });
     await invalidating.scheduleUpcoming();
     http.addHook('onClose', async () => invalidating.cancelScheduled());
-    serveFromCache(http, { cache, metrics });
+    serveFromCache(http, { cache, metrics, ttlSeconds: config.cache.responseSeconds });
     served = invalidating;
   }
 

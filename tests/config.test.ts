@@ -20,7 +20,7 @@ describe('configuration from the environment', () => {
       safelist: null,
       trustProxy: false,
       executor: 'jit',
-      cache: { articleSeconds: 60, listSeconds: 15, responseBytes: 64 * 2 ** 20, persistedQueryBytes: 8 * 2 ** 20 },
+      cache: { articleSeconds: 60, listSeconds: 15, responseBytes: 64 * 2 ** 20, responseSeconds: 300, persistedQueryBytes: 8 * 2 ** 20 },
     });
   });
 

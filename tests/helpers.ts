@@ -164,17 +164,20 @@ export async function startHttpServer({
   metrics,
   logStream,
   onQuery,
+  serve = (store) => store,
 }: {
   env?: Record<string, string>;
   tokens?: Pick<TokenStore, 'verify'>;
   metrics?: Metrics;
   logStream?: NodeJS.WritableStream;
   onQuery?: (event: QueryEvent) => void;
+  /** What the server is given instead of the test store itself (a wrapper that slows it down, say). */
+  serve?: (store: ContentStore) => ContentStore;
 } = {}): Promise<HttpTestServer> {
   const t = await createTestStore({ onQuery });
   // Tests send many bad requests on purpose; the refusal limit has its own tests and is off otherwise.
   const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: `sqlite:${t.dir}/unused.db`, MAX_REFUSALS_PER_MINUTE: '0', ...env });
-  const server = await buildServer({ config, store: t.store, tokens, metrics, logStream });
+  const server = await buildServer({ config, store: serve(t.store), tokens, metrics, logStream });
   const base = await server.http.listen({ host: '127.0.0.1', port: 0 });
   return {
     ...t,

@@ -1,9 +1,10 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { DocumentNode } from 'graphql';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Context } from '../context.js';
 import type { Metrics } from '../metrics.js';
 import { cachePolicy, type CacheAges } from './policy.js';
-import type { ResponseCache } from './response-cache.js';
+import type { CachedResponse, ResponseCache } from './response-cache.js';
 
 /** What one public request that missed the cache carries to the point where its response is stored. */
 export interface CacheCandidate {
@@ -12,11 +13,18 @@ export interface CacheCandidate {
   generation: number;
   /** Filled by the tagging store while the request runs. */
   tags: Set<string>;
-  /** Set by the policy plugin when the response may be kept, and for how long. */
+  /** Set by the policy plugin when the response may be kept: its max-age. */
   maxAge: number;
+  /** Settles, with the stored answer or null, once this request's answer is stored or known not to be. */
+  settle(entry: CachedResponse | null): void;
 }
 
 const candidates = new WeakMap<FastifyRequest, CacheCandidate>();
+
+interface InFlight {
+  generation: number;
+  answer: Promise<CachedResponse | null>;
+}
 
 /** The candidate a request's context should tag, if the request may be answered from and stored in the cache. */
 export function cacheCandidate(request: FastifyRequest): CacheCandidate | undefined {
@@ -65,28 +73,62 @@ function operationNameOf(request: FastifyRequest): string | null {
  * stored is answered from the stored bytes before any GraphQL work (no
  * parse, validation, execution or serialization); one that is not goes
  * through Apollo and, if its policy allows, its exact response bytes are
- * stored with the tags it read. Headers say which happened (`x-cache`).
+ * stored with the tags it read, for `ttlSeconds` or until a purge. Headers
+ * say which happened (`x-cache`).
+ *
+ * Identical requests that miss together are answered once: the first runs,
+ * the others wait for its answer (an expired popular page would otherwise
+ * be computed by every request that arrives while it is being computed).
+ * Only requests that arrived in the same cache generation wait for each
+ * other, so nobody who asks after a purge gets an answer begun before it.
  */
-export function serveFromCache(http: FastifyInstance, { cache, metrics }: { cache: ResponseCache; metrics: Metrics }): void {
+export function serveFromCache(
+  http: FastifyInstance,
+  { cache, metrics, ttlSeconds }: { cache: ResponseCache; metrics: Metrics; ttlSeconds: number },
+): void {
+  const inFlight = new Map<string, InFlight>();
+  const send = (reply: FastifyReply, entry: CachedResponse, how: 'HIT' | 'SHARED') =>
+    reply
+      .code(200)
+      .header('content-type', entry.contentType)
+      .header('cache-control', `public, max-age=${entry.maxAgeSeconds}`)
+      .header('x-cache', how)
+      .send(entry.body);
+
   http.addHook('preHandler', async (request, reply) => {
     if (request.routeOptions.url !== '/graphql') return;
     const key = keyOf(request);
     if (key === null) return;
     const started = performance.now();
     const hit = cache.get(key);
-    if (!hit) {
-      candidates.set(request, { key, generation: cache.generation, tags: new Set(), maxAge: 0 });
-      return;
+    if (hit) {
+      metrics.cacheHit(operationNameOf(request), (performance.now() - started) / 1000);
+      return send(reply, hit, 'HIT');
     }
-    const age = Math.floor((Date.now() - hit.storedAt) / 1000);
-    metrics.cacheHit(operationNameOf(request), (performance.now() - started) / 1000);
-    return reply
-      .code(200)
-      .header('content-type', hit.contentType)
-      .header('cache-control', `public, max-age=${hit.maxAgeSeconds}`)
-      .header('age', String(age))
-      .header('x-cache', 'HIT')
-      .send(hit.body);
+    const leader = inFlight.get(key);
+    if (leader && leader.generation === cache.generation) {
+      const shared = await leader.answer;
+      if (shared) {
+        metrics.cacheHit(operationNameOf(request), (performance.now() - started) / 1000);
+        return send(reply, shared, 'SHARED');
+      }
+      // The leader's answer could not be stored (an error, a purge meanwhile): run this one too.
+    }
+    const generation = cache.generation;
+    let settle!: (entry: CachedResponse | null) => void;
+    const answer = new Promise<CachedResponse | null>((resolve) => (settle = resolve));
+    const own: InFlight = { generation, answer };
+    inFlight.set(key, own);
+    candidates.set(request, {
+      key,
+      generation,
+      tags: new Set(),
+      maxAge: 0,
+      settle: (entry) => {
+        if (inFlight.get(key) === own) inFlight.delete(key);
+        settle(entry);
+      },
+    });
   });
 
   http.addHook('onSend', async (request, reply, payload) => {
@@ -95,22 +137,29 @@ export function serveFromCache(http: FastifyInstance, { cache, metrics }: { cach
     candidates.delete(request);
     if (candidate.maxAge <= 0 || reply.statusCode !== 200 || typeof payload !== 'string') {
       metrics.cacheMiss(false);
+      candidate.settle(null);
       return payload;
     }
-    const stored = cache.set(
-      candidate.key,
-      {
-        body: Buffer.from(payload),
-        contentType: String(reply.getHeader('content-type') ?? 'application/json; charset=utf-8'),
-        tags: [...candidate.tags],
-        storedAt: Date.now(),
-        maxAgeSeconds: candidate.maxAge,
-      },
-      candidate.generation,
-    );
+    const entry: CachedResponse = {
+      body: Buffer.from(payload),
+      contentType: String(reply.getHeader('content-type') ?? 'application/json; charset=utf-8'),
+      tags: [...candidate.tags],
+      maxAgeSeconds: candidate.maxAge,
+      expiresAt: Date.now() + ttlSeconds * 1000,
+    };
+    const stored = cache.set(candidate.key, entry, candidate.generation);
     metrics.cacheMiss(stored);
+    candidate.settle(stored ? entry : null);
     void reply.header('x-cache', 'MISS');
     return payload;
+  });
+
+  // A request that failed before sending (or whose client went away) must not leave others waiting.
+  http.addHook('onResponse', async (request) => {
+    const candidate = candidates.get(request);
+    if (!candidate) return;
+    candidates.delete(request);
+    candidate.settle(null);
   });
 }
 
@@ -121,6 +170,10 @@ export function serveFromCache(http: FastifyInstance, { cache, metrics }: { cach
  * `private, no-store`; mutations and failed requests are `no-store`.
  */
 export function cacheControlPlugin(ages: CacheAges): ApolloServerPlugin<Context> {
+  // How often each parsed document has been answered. A document seen once is not stored in
+  // the response cache: a stream of one-off queries would otherwise push out the pages
+  // everybody reads. (Apollo reuses the document object for the same query text.)
+  const answered = new WeakMap<DocumentNode, number>();
   return {
     async requestDidStart() {
       return {
@@ -132,12 +185,14 @@ export function cacheControlPlugin(ages: CacheAges): ApolloServerPlugin<Context>
           }
           const policy = document && !errors?.length ? cachePolicy(schema, document, operationName, ages) : null;
           const ok = (response.http.status ?? 200) === 200 && response.body.kind === 'single' && !response.body.singleResult.errors;
-          if (!policy || !ok || policy.maxAge <= 0) {
+          if (!document || !policy || !ok || policy.maxAge <= 0) {
             headers.set('cache-control', 'no-store');
             return;
           }
           headers.set('cache-control', `public, max-age=${policy.maxAge}`);
-          if (contextValue.cache) contextValue.cache.maxAge = policy.maxAge;
+          const times = (answered.get(document) ?? 0) + 1;
+          answered.set(document, times);
+          if (contextValue.cache && times > 1) contextValue.cache.maxAge = policy.maxAge;
         },
       };
     },

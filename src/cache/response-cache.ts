@@ -6,8 +6,10 @@ export interface CachedResponse {
   contentType: string;
   /** What the response holds (see tagging-store.ts); purging any of them drops it. */
   tags: readonly string[];
-  storedAt: number;
+  /** The policy's max-age, sent to clients and CDNs with every answer. */
   maxAgeSeconds: number;
+  /** When this cache stops answering with it (epoch ms); purges usually come first. */
+  expiresAt: number;
 }
 
 export interface ResponseCacheStats {
@@ -17,8 +19,7 @@ export interface ResponseCacheStats {
 
 /**
  * Whole public GraphQL responses, bounded by bytes (least recently used go
- * first) and by each response's max-age, and dropped the moment the content
- * they hold changes: every response is stored with tags (the articles it
+ * first) and by time, and dropped the moment the content they hold changes: every response is stored with tags (the articles it
  * shows, the lists and sections it read) and `purge` drops every response
  * holding any given tag.
  *
@@ -45,7 +46,7 @@ export class ResponseCache {
   get(key: string, now = Date.now()): CachedResponse | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
-    if (now >= entry.storedAt + entry.maxAgeSeconds * 1000) {
+    if (now >= entry.expiresAt) {
       this.entries.delete(key);
       return undefined;
     }
@@ -54,7 +55,7 @@ export class ResponseCache {
 
   /** Stores a response built by a request that began at `generation`, unless a purge has happened since. */
   set(key: string, entry: CachedResponse, generation: number): boolean {
-    if (generation !== this.generation || entry.maxAgeSeconds <= 0) return false;
+    if (generation !== this.generation || entry.expiresAt <= Date.now()) return false;
     // Replacing an entry disposes the old one first, which unindexes its tags.
     this.entries.set(key, entry);
     if (!this.entries.has(key)) return false; // larger than the whole cache
