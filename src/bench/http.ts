@@ -16,6 +16,7 @@ import Database from 'better-sqlite3';
 import { parseDatabaseUrl } from '../config.js';
 import type { RecordedAnswer } from './ceiling.js';
 import { drive, pace, type BenchRequest, type Cursor, type Expected, type Mismatch, type RunResult, type Workload } from './load.js';
+import { serverCommand } from './server-command.js';
 import { formatMs } from './stats.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -84,7 +85,7 @@ async function main(): Promise<void> {
   const store = parseDatabaseUrl(STORE_URL, ROOT).path;
   if (!existsSync(store)) await buildStore(store);
   progress('building dist/ (npm run build)');
-  execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+  server = serverCommand();
 
   let newsgraph = await startNewsgraph();
   const startups = [newsgraph.startupMs];
@@ -150,12 +151,13 @@ async function main(): Promise<void> {
 
 // ---------------------------------------------------------------- processes
 
-/** How newsgraph is started: the one place to change when a compiled build replaces tsx. */
+/** What `npm start` runs, built once when the bench starts. */
+let server: { command: string; args: string[] } | undefined;
+
 function newsgraphCommand(port: number): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
+  if (!server) throw new Error('the server has not been built yet');
   return {
-    // What `npm start` runs: the compiled entry (built once when the bench starts).
-    command: process.execPath,
-    args: ['dist/main.js'],
+    ...server,
     env: { ...process.env, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', DATABASE_URL: STORE_URL },
   };
 }

@@ -2,11 +2,12 @@
 // requests for SOAK_SECONDS (default 60); meanwhile one client keeps asking the normal ArticlePage
 // query. Prints the normal query's latency alone and under attack, how fast each kind of abuse was
 // refused, and the server's memory. Traffic goes to 127.0.0.1 only, and stops by itself.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { serverCommand } from './server-command.js';
 import { formatBytes, formatMs, percentiles } from './stats.js';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
@@ -72,9 +73,8 @@ async function attack(url: string, seconds: number): Promise<void> {
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'newsgraph-soak-'));
   const port = await freePort();
-  // The server as `npm start` runs it: compiled.
-  execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
-  const child = spawn(process.execPath, ['dist/main.js'], {
+  const server = serverCommand();
+  const child = spawn(server.command, server.args, {
     env: { ...process.env, TRUST_PROXY: 'loopback', NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', DATABASE_URL: `sqlite:${join(dir, 'soak.db')}` },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
