@@ -150,7 +150,7 @@ export function serveFromCache(
     const stored = cache.set(candidate.key, entry, candidate.generation);
     metrics.cacheMiss(stored);
     candidate.settle(stored ? entry : null);
-    void reply.header('x-cache', 'MISS');
+    if (stored) void reply.header('x-cache', 'MISS');
     return payload;
   });
 
