@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Context } from './context.js';
 import type { QueryEvent } from './data/store.js';
 
@@ -60,6 +60,26 @@ export class Metrics {
       this.operations.add(operationName);
     }
     return operationName;
+  }
+
+  /** Reports the response cache's size with every scrape. */
+  watchResponseCache(stats: () => { entries: number; bytes: number }): void {
+    new Gauge({
+      name: 'newsgraph_response_cache_bytes',
+      help: 'Bytes the response cache holds (bodies, keys and tags, as it counts them against RESPONSE_CACHE_MB)',
+      registers: [this.registry],
+      collect() {
+        this.set(stats().bytes);
+      },
+    });
+    new Gauge({
+      name: 'newsgraph_response_cache_entries',
+      help: 'Answers the response cache holds',
+      registers: [this.registry],
+      collect() {
+        this.set(stats().entries);
+      },
+    });
   }
 
   /** A request answered from the response cache, which Apollo never sees. */

@@ -244,6 +244,7 @@ export async function buildServer({
     await invalidating.scheduleUpcoming();
     http.addHook('onClose', async () => invalidating.cancelScheduled());
     serveFromCache(http, { cache, metrics, ttlSeconds: config.cache.responseSeconds });
+    metrics.watchResponseCache(() => cache.stats());
     served = invalidating;
   }
 

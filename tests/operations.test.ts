@@ -40,6 +40,18 @@ describe('operating the server: health, readiness, metrics', () => {
     expect(text).toContain('newsgraph_process_resident_memory_bytes');
   });
 
+  it('counts response cache hits as requests, and reports the cache’s lookups and size', async () => {
+    const query = 'query Sections { sections { slug name } }';
+    for (let i = 0; i < 3; i++) await graphql({ query, operationName: 'Sections' });
+    const text = await (await fetch(`${base}/metrics`)).text();
+    // Answered, stored, then answered from the cache: three requests, one a hit.
+    expect(text).toMatch(/newsgraph_graphql_requests_total\{operation="Sections",status="200"\} 3/);
+    expect(text).toMatch(/newsgraph_response_cache_lookups_total\{result="hit"\} 1/);
+    expect(text).toMatch(/newsgraph_response_cache_lookups_total\{result="miss_stored"\} [1-9]/);
+    expect(Number(/newsgraph_response_cache_entries (\d+)/.exec(text)?.[1])).toBeGreaterThan(0);
+    expect(Number(/newsgraph_response_cache_bytes (\d+)/.exec(text)?.[1])).toBeGreaterThan(0);
+  });
+
   it('keeps client-chosen operation names from growing the metrics without bound', async () => {
     await graphql({ query: `query ${'X'.repeat(80)} { sections { slug } }` });
     const text = await (await fetch(`${base}/metrics`)).text();
