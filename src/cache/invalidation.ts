@@ -82,6 +82,10 @@ export function invalidatingStore(store: ContentStore, purger: Purger): Invalida
       if (result.status !== 'unchanged') purger.purgeAll();
       return result;
     },
+    async importContent(records) {
+      await store.importContent(records);
+      purger.purgeAll();
+    },
     async savePages(pages) {
       const results = await store.savePages(pages);
       if (results.some((result) => result.status !== 'unchanged')) purger.purgeAll();

@@ -47,3 +47,11 @@ export class SectionCycleError extends Error {
     this.name = 'SectionCycleError';
   }
 }
+
+/** Content is imported only into an empty store: ids are kept, and would collide with what is there. */
+export class StoreNotEmptyError extends Error {
+  constructor() {
+    super('the store already holds content; import exported content into an empty store');
+    this.name = 'StoreNotEmptyError';
+  }
+}

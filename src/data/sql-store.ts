@@ -4,7 +4,8 @@ import { slugify } from '../text/slug.js';
 import { migrationProvider } from './migrations/index.js';
 import { filterCondition, hiddenIds, keysetCondition, narrowsBeyondExclusions } from './sql-filters.js';
 import type { SearchIndex } from './search-index.js';
-import { ArticleNotFoundError, SectionCycleError, SectionNotFoundError, SlugTakenError, VersionConflictError } from './errors.js';
+import { ArticleNotFoundError, SectionCycleError, SectionNotFoundError, SlugTakenError, StoreNotEmptyError, VersionConflictError } from './errors.js';
+import type { ContentTransfer } from './transfer.js';
 import { deriveFields, preparePage, type DerivedFields, type PreparedPage } from './prepare-page.js';
 import { searchDocument } from './search-document.js';
 import type {
@@ -580,6 +581,166 @@ export class SqlStore implements ContentStore {
    * What hangs off an article's row: its search index entry and term
    * statistics (when the text changed, `derived` is given), credits and tags.
    */
+  /** The whole content, as `transfer.ts` describes; read a page of 500 articles at a time. */
+  async *exportContent(): AsyncGenerator<ContentTransfer> {
+    const sections = await this.db.selectFrom('sections').selectAll().orderBy('position').orderBy('id').execute();
+    // Parents first, so the records can be written back in the order they are read.
+    const children = new Map<number | null, typeof sections>();
+    for (const section of sections) children.set(section.parent_id, [...(children.get(section.parent_id) ?? []), section]);
+    const queue = [...(children.get(null) ?? [])];
+    while (queue.length) {
+      const s = queue.shift()!;
+      yield { type: 'section', id: String(s.id), parentId: s.parent_id === null ? null : String(s.parent_id), slug: s.slug, name: s.name, position: Number(s.position), createdAt: Number(s.created_at) };
+      queue.push(...(children.get(s.id) ?? []));
+    }
+    for (const t of await this.db.selectFrom('tags').selectAll().orderBy('id').execute()) {
+      yield { type: 'tag', id: String(t.id), slug: t.slug, name: t.name };
+    }
+    for (let after = 0; ; ) {
+      const rows = await this.db.selectFrom('articles').selectAll().where('id', '>', after).orderBy('id').limit(500).execute();
+      if (rows.length === 0) break;
+      const ids = rows.map((r) => r.id);
+      const group = <T extends { article_id: number }>(items: T[]) => {
+        const by = new Map<number, T[]>();
+        for (const item of items) by.set(item.article_id, [...(by.get(item.article_id) ?? []), item]);
+        return by;
+      };
+      const credits = group(await this.db.selectFrom('credits').selectAll().where('article_id', 'in', ids).orderBy('article_id').orderBy('position').execute());
+      const tags = group(await this.db.selectFrom('article_tags').selectAll().where('article_id', 'in', ids).orderBy('article_id').orderBy('position').execute());
+      const revisions = group(await this.db.selectFrom('article_revisions').selectAll().where('article_id', 'in', ids).orderBy('article_id').orderBy('version').execute());
+      for (const r of rows) {
+        yield {
+          type: 'article',
+          id: String(r.id),
+          slug: r.slug,
+          title: r.title,
+          sourceName: r.source_name,
+          sourceUrl: r.source_url,
+          publishedAt: Number(r.published_at),
+          sectionId: String(r.section_id),
+          body: JSON.parse(r.body) as ContentBlock[],
+          status: r.status as ArticleStatus,
+          deletedAt: r.deleted_at === null ? null : Number(r.deleted_at),
+          version: Number(r.version),
+          createdAt: Number(r.created_at),
+          updatedAt: Number(r.updated_at),
+          createdBy: r.created_by,
+          updatedBy: r.updated_by,
+          credits: (credits.get(r.id) ?? []).map((c) => ({ role: c.role as CreditRecord['role'], label: c.label, name: c.name })),
+          tagIds: (tags.get(r.id) ?? []).map((t) => String(t.tag_id)),
+          revisions: (revisions.get(r.id) ?? []).map((v) => ({
+            version: Number(v.version),
+            snapshot: JSON.parse(v.snapshot) as ArticleSnapshot,
+            replacedAt: Number(v.created_at),
+            replacedBy: v.created_by,
+          })),
+        };
+      }
+      after = rows[rows.length - 1]!.id;
+    }
+    const teasers = await this.db.selectFrom('teasers').selectAll().orderBy('section_id').orderBy('kind').orderBy('position').execute();
+    const lists = new Map<string, typeof teasers>();
+    for (const t of teasers) lists.set(`${t.section_id}:${t.kind}`, [...(lists.get(`${t.section_id}:${t.kind}`) ?? []), t]);
+    for (const items of lists.values()) {
+      const first = items[0]!;
+      yield {
+        type: 'teasers',
+        sectionId: String(first.section_id),
+        kind: first.kind as TeaserKind,
+        curatedAt: Number(first.curated_at),
+        items: items.map((t) => ({
+          title: t.title,
+          summary: t.summary,
+          url: t.url,
+          publishedAt: t.published_at === null ? null : Number(t.published_at),
+          articleId: t.article_id === null ? null : String(t.article_id),
+        })),
+      };
+    }
+  }
+
+  /**
+   * Writes exported content into this store, which must hold no article and
+   * no section yet, in one transaction: all of it or, on any failure, none.
+   * Ids are kept; excerpts, counts, the search index and term statistics
+   * are derived again.
+   */
+  importContent(records: AsyncIterable<ContentTransfer>): Promise<void> {
+    return this.db.transaction().execute(async (trx) => {
+      const existing = await trx.selectFrom('sections').select('id').limit(1).executeTakeFirst();
+      if (existing || (await trx.selectFrom('articles').select('id').limit(1).executeTakeFirst())) {
+        throw new StoreNotEmptyError();
+      }
+      const cache = newWriteCache();
+      for await (const record of records) {
+        if (record.type === 'section') {
+          await trx
+            .insertInto('sections')
+            .values({ id: Number(record.id), parent_id: record.parentId === null ? null : Number(record.parentId), slug: record.slug, name: record.name, position: record.position, created_at: record.createdAt })
+            .execute();
+        } else if (record.type === 'tag') {
+          await trx.insertInto('tags').values({ id: Number(record.id), slug: record.slug, name: record.name }).execute();
+        } else if (record.type === 'article') {
+          const id = Number(record.id);
+          const derived = deriveFields(record.title, record.body);
+          await trx
+            .insertInto('articles')
+            .values({
+              id,
+              ...contentColumns(record),
+              ...derivedColumns(derived),
+              status: record.status,
+              deleted_at: record.deletedAt,
+              version: record.version,
+              created_at: record.createdAt,
+              updated_at: record.updatedAt,
+              created_by: record.createdBy,
+              updated_by: record.updatedBy,
+            })
+            .execute();
+          await this.search.write(trx, id, derived.search, true);
+          for (const term of derived.search.terms) cache.termDeltas.set(term, (cache.termDeltas.get(term) ?? 0) + 1);
+          if (record.credits.length) {
+            await trx
+              .insertInto('credits')
+              .values(record.credits.map((c, position) => ({ article_id: id, position, role: c.role, label: c.label, name: c.name })))
+              .execute();
+          }
+          if (record.tagIds.length) {
+            await trx
+              .insertInto('article_tags')
+              .values(record.tagIds.map((tagId, position) => ({ article_id: id, tag_id: Number(tagId), position, published_at: record.publishedAt })))
+              .execute();
+          }
+          for (const revision of record.revisions) {
+            await trx
+              .insertInto('article_revisions')
+              .values({ article_id: id, version: revision.version, snapshot: JSON.stringify(revision.snapshot), created_at: revision.replacedAt, created_by: revision.replacedBy })
+              .execute();
+          }
+        } else {
+          await trx
+            .insertInto('teasers')
+            .values(
+              record.items.map((item, position) => ({
+                section_id: Number(record.sectionId),
+                kind: record.kind,
+                position,
+                title: item.title,
+                summary: item.summary,
+                url: item.url,
+                published_at: item.publishedAt,
+                article_id: item.articleId === null ? null : Number(item.articleId),
+                curated_at: record.curatedAt,
+              })),
+            )
+            .execute();
+        }
+      }
+      await this.search.addTermCounts(trx, cache.termDeltas);
+    });
+  }
+
   private async writeDetails(
     trx: Transaction<Database>,
     articleId: number,

@@ -1,5 +1,6 @@
 import type { ParsedPage } from '../ingest/parse-page.js';
 import type { PreparedPage } from './prepare-page.js';
+import type { ContentTransfer } from './transfer.js';
 import type {
   ArticleRecord,
   ArticleRevisionRecord,
@@ -149,6 +150,11 @@ export interface ContentStore {
 
   /** Writes many prepared pages (`preparePage`) the same way as `savePage`, all in one transaction (bulk loads). */
   savePages(pages: readonly PreparedPage[]): Promise<SavePageResult[]>;
+
+  /** Everything the store holds, as records that `importContent` can write back (see transfer.ts). */
+  exportContent(): AsyncIterable<ContentTransfer>;
+  /** Writes exported records into an empty store, all or nothing. Throws StoreNotEmptyError. */
+  importContent(records: AsyncIterable<ContentTransfer>): Promise<void>;
 }
 
 /** What the store reports of each statement it runs; used for metrics and by tests that count statements. */

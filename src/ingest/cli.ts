@@ -1,17 +1,48 @@
-// npm run import -- PATH...: imports page-text files (or folders of them) into the configured store.
+// npm run import -- PATH...: imports page-text files (or folders of them) into the configured store;
+// npm run import -- FILE.jsonl: loads an export (npm run export) into the configured, empty store.
 import { ConfigError, loadConfig } from '../config.js';
+import { StoreNotEmptyError } from '../data/errors.js';
 import { openStore } from '../data/open-store.js';
+import type { ContentStore } from '../data/store.js';
 import { collectPageFiles, importFiles } from './import-pages.js';
+import { importFromFile, TransferFileError } from './transfer-file.js';
+
+async function importExport(store: ContentStore, path: string): Promise<number> {
+  const started = performance.now();
+  try {
+    const { file, store: stored } = await importFromFile(store, path);
+    const c = stored.counts;
+    console.log(
+      `imported ${c.sections} sections, ${c.tags} tags, ${c.articles} articles with ${c.revisions} revisions, ${c.teaserLists} teaser lists from ${path} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
+    console.log(`checksum of the file  ${file.checksum}`);
+    console.log(`checksum of the store ${stored.checksum}`);
+    if (file.checksum !== stored.checksum || JSON.stringify(file.counts) !== JSON.stringify(stored.counts)) {
+      console.error('MISMATCH: the store does not hold exactly what the file does');
+      return 1;
+    }
+    console.log('match: the store holds exactly what the file does');
+    return 0;
+  } catch (error) {
+    if (error instanceof TransferFileError || error instanceof StoreNotEmptyError) {
+      console.error(`${error.message}; nothing was imported`);
+      return 1;
+    }
+    throw error;
+  }
+}
 
 async function main(argv: string[]): Promise<number> {
   if (argv.length === 0 || argv.includes('--help')) {
     console.error('usage: npm run import -- PATH...   (page-text files, or folders searched for *.txt)');
+    console.error('       npm run import -- FILE.jsonl (an export from npm run export, into an empty store)');
     return 2;
   }
   const config = loadConfig(process.env);
   const store = openStore(config.database);
   try {
     await store.migrate();
+    if (argv.length === 1 && argv[0]!.endsWith('.jsonl')) return await importExport(store, argv[0]!);
     const { files, missing } = await collectPageFiles(argv);
     for (const path of missing) console.error(`${path}: no such file or directory`);
     const counts = { created: 0, updated: 0, unchanged: 0, failed: 0 };
