@@ -27,6 +27,8 @@ export interface Config {
   executor: Executor;
   /** Public cache lifetimes and the in-memory caches' sizes (see README, "Caching"). */
   cache: CacheConfig;
+  /** Redis for the APQ store and the response cache, shared by every instance; null keeps both in memory. */
+  redis: { url: string; prefix: string } | null;
   /** Which proxies' X-Forwarded-For to believe when telling clients apart (Fastify's trustProxy). */
   trustProxy: boolean | number | string[];
 }
@@ -89,6 +91,8 @@ export const CONFIG_VARIABLES = {
   REQUEST_TIMEOUT_MS: '10000',
   SAFELIST: '',
   TRUST_PROXY: '',
+  REDIS_URL: '',
+  REDIS_PREFIX: 'newsgraph:',
   EXECUTOR: 'jit',
   CACHE_MAX_AGE: '60',
   CACHE_LIST_MAX_AGE: '15',
@@ -186,6 +190,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
   const executor = get('EXECUTOR');
   if (!isOneOf(executor, EXECUTORS)) problems.push(`EXECUTOR must be one of ${EXECUTORS.join(', ')}, got "${executor}"`);
   const trustProxy = parseTrustProxy(get('TRUST_PROXY'), problems);
+  const redisUrl = get('REDIS_URL');
+  if (redisUrl !== '' && !/^rediss?:\/\//.test(redisUrl)) problems.push(`REDIS_URL must start with redis:// or rediss://, got "${redisUrl}"`);
   const whole = (name: 'CACHE_MAX_AGE' | 'CACHE_LIST_MAX_AGE' | 'RESPONSE_CACHE_MB' | 'RESPONSE_CACHE_TTL' | 'APQ_CACHE_MB', least: number) => {
     const text = get(name);
     if (!/^\d+$/.test(text) || Number(text) < least) problems.push(`${name} must be a whole number of at least ${least}, got "${text}"`);
@@ -218,6 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     requestTimeoutMs: positive('REQUEST_TIMEOUT_MS'),
     safelist: get('SAFELIST') === '' ? null : resolve(cwd, get('SAFELIST')),
     trustProxy,
+    redis: redisUrl === '' ? null : { url: redisUrl, prefix: get('REDIS_PREFIX') },
     executor: executor as Executor,
     cache,
   };

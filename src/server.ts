@@ -20,7 +20,9 @@ import { loadManifest, safelistPlugin, type SafelistManifest } from './safelist/
 import { InMemoryLRUCache, type KeyValueCache } from '@apollo/utils.keyvaluecache';
 import { cacheCandidate, cacheControlPlugin, serveFromCache } from './cache/http.js';
 import { invalidatingStore } from './cache/invalidation.js';
-import { ResponseCache } from './cache/response-cache.js';
+import { memoryResponseStore, ResponseCache } from './cache/response-cache.js';
+import { redisKeyValueCache, RedisResponseCache, type RedisClient } from './cache/redis-cache.js';
+import { createClient } from '@redis/client';
 import { buildSchema } from './schema.js';
 import { randomUUID } from 'node:crypto';
 
@@ -42,6 +44,8 @@ export interface ApolloOptions {
   cache?: CacheConfig;
   /** Which engine executes operations: graphql-jit (compiled per document) or graphql-js. */
   executor?: Executor;
+  /** Where automatic persisted queries are kept (Redis, shared); this process's memory when absent. */
+  persistedQueries?: KeyValueCache<string>;
 }
 
 // graphql-armor's rules throw by default, which Apollo answers with a 500;
@@ -111,11 +115,12 @@ export function createApollo({
   plugins = [],
   cache = DEFAULT_CACHE,
   executor = DEFAULT_EXECUTOR,
+  persistedQueries = new InMemoryLRUCache<string>({ maxSize: cache.persistedQueryBytes }),
 }: ApolloOptions): ApolloServer<Context> {
   const schema = buildSchema();
   return new ApolloServer<Context>({
     ...(executor === 'jit' ? { gateway: jitGateway(schema) } : { schema }),
-    persistedQueries: { cache: persistedQueryStore(cache.persistedQueryBytes, safelist) },
+    persistedQueries: { cache: withSafelist(persistedQueries, safelist), ttl: PERSISTED_QUERY_SECONDS },
     // Parsed and validated documents. Apollo's default holds about 30 MiB of them by its estimate,
     // which measured over 250 MB of heap under a stream of unique queries; the portal's own
     // operations are a few dozen.
@@ -148,18 +153,21 @@ export function createApollo({
   });
 }
 
+/** How long a registered persisted query is kept after its last registration (in memory, the LRU also bounds it by bytes). */
+const PERSISTED_QUERY_SECONDS = 24 * 3600;
+
 /**
- * Automatic persisted queries, bounded by bytes (least recently used go
- * first). Safelisted operations can be sent by id alone, so they are kept
- * apart and never evicted.
+ * Automatic persisted queries in `store`, bounded (by bytes in memory, by
+ * TTL in Redis). Safelisted operations can be sent by id alone, so they are
+ * kept apart and never evicted.
  */
-function persistedQueryStore(maxBytes: number, safelist: SafelistManifest | null): KeyValueCache<string> {
-  const lru = new InMemoryLRUCache<string>({ maxSize: maxBytes });
+function withSafelist(store: KeyValueCache<string>, safelist: SafelistManifest | null): KeyValueCache<string> {
   const pinned = new Map((safelist?.operations ?? []).map((operation) => [`apq:${operation.id}`, operation.body]));
+  if (pinned.size === 0) return store;
   return {
-    get: async (key) => pinned.get(key) ?? lru.get(key),
-    set: (key, value, options) => (pinned.has(key) ? Promise.resolve() : lru.set(key, value, options)),
-    delete: (key) => lru.delete(key),
+    get: async (key) => pinned.get(key) ?? store.get(key),
+    set: (key, value, options) => (pinned.has(key) ? Promise.resolve() : store.set(key, value, options)),
+    delete: (key) => store.delete(key),
   };
 }
 
@@ -176,6 +184,17 @@ export async function viewerOf(authorization: string | undefined, tokens: Pick<T
   return viewer;
 }
 
+/** A connected Redis client; a connection that drops later is retried by the client while requests fail over to the store. */
+async function connectRedis(url: string): Promise<RedisClient> {
+  const client: RedisClient = createClient({ url });
+  client.on('error', () => {
+    // Reported where it matters: /ready, and the requests that needed Redis. Without a listener the
+    // client's error event would end the process.
+  });
+  await client.connect();
+  return client;
+}
+
 function trustHops(hops: number): (address: string, hop: number) => boolean {
   return (_address, hop) => hop < hops;
 }
@@ -183,7 +202,7 @@ function trustHops(hops: number): (address: string, hop: number) => boolean {
 export interface Server {
   http: FastifyInstance;
   apollo: ApolloServer<Context>;
-  /** The response cache; null when RESPONSE_CACHE_MB is 0. */
+  /** The in-memory response cache; null when RESPONSE_CACHE_MB is 0 or the cache is in Redis. */
   cache: ResponseCache | null;
 }
 
@@ -203,6 +222,7 @@ export async function buildServer({
   logStream?: NodeJS.WritableStream;
 }): Promise<Server> {
   const { limits } = config;
+  const redis = config.redis ? await connectRedis(config.redis.url) : null;
   const http = Fastify({
     genReqId: () => randomUUID(),
     // A hop count trusts that many proxies nearest to us (Fastify's types only take it as a function).
@@ -218,6 +238,7 @@ export async function buildServer({
             ...(logStream ? { stream: logStream } : {}),
           },
   });
+  if (redis) http.addHook('onClose', async () => void (await redis.quit().catch(() => undefined)));
   // First, so a client that is cut off costs nothing more.
   if (limits.refusalsPerMinute > 0) limitRefusals(http, { max: limits.refusalsPerMinute, windowMs: 60_000 });
   http.addHook('onRequest', async (request, reply) => {
@@ -234,17 +255,22 @@ export async function buildServer({
     plugins: [fastifyApolloDrainPlugin(http), metrics.plugin(), requestLog],
     cache: config.cache,
     executor: config.executor,
+    ...(redis ? { persistedQueries: redisKeyValueCache(redis, `${config.redis!.prefix}apq:`) } : {}),
   });
 
-  // Every write through this server purges the cached responses it made stale before it returns.
-  const cache = config.cache.responseBytes > 0 ? new ResponseCache({ maxBytes: config.cache.responseBytes }) : null;
+  // Every write through this server purges the cached responses it made stale before it returns;
+  // with Redis, the purge reaches every instance's answers before the mutation returns.
+  const cache = !redis && config.cache.responseBytes > 0 ? new ResponseCache({ maxBytes: config.cache.responseBytes }) : null;
+  const responses = redis ? new RedisResponseCache(redis, config.redis!.prefix) : cache ? memoryResponseStore(cache) : null;
   let served = store;
-  if (cache) {
-    const invalidating = invalidatingStore(store, { purge: (tags) => cache.purge(tags), purgeAll: () => cache.clear() });
+  if (responses) {
+    const invalidating = invalidatingStore(store, { purge: (tags) => responses.purge(tags), purgeAll: () => responses.clear() }, (error) =>
+      http.log.error({ err: error }, 'a scheduled purge failed'),
+    );
     await invalidating.scheduleUpcoming();
     http.addHook('onClose', async () => invalidating.cancelScheduled());
-    serveFromCache(http, { cache, metrics, ttlSeconds: config.cache.responseSeconds });
-    metrics.watchResponseCache(() => cache.stats());
+    serveFromCache(http, { cache: responses, metrics, ttlSeconds: config.cache.responseSeconds });
+    if (cache) metrics.watchResponseCache(() => cache.stats());
     served = invalidating;
   }
 
@@ -253,6 +279,7 @@ export async function buildServer({
   http.get('/ready', async (_, reply) => {
     try {
       await served.checkReady();
+      if (redis && (await redis.ping()) !== 'PONG') throw new Error('Redis did not answer PING');
       return { status: 'ready' };
     } catch (error) {
       http.log.warn({ err: error }, 'not ready');

@@ -19,6 +19,7 @@ describe('configuration from the environment', () => {
       requestTimeoutMs: 10_000,
       safelist: null,
       trustProxy: false,
+      redis: null,
       executor: 'jit',
       cache: { articleSeconds: 60, listSeconds: 15, responseBytes: 64 * 2 ** 20, responseSeconds: 300, persistedQueryBytes: 8 * 2 ** 20 },
     });

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Context } from '../context.js';
 import type { Metrics } from '../metrics.js';
 import { cachePolicy, type CacheAges } from './policy.js';
-import type { CachedResponse, ResponseCache } from './response-cache.js';
+import type { CachedResponse, ResponseStore } from './response-cache.js';
 
 /** What one public request that missed the cache carries to the point where its response is stored. */
 export interface CacheCandidate {
@@ -84,7 +84,7 @@ function operationNameOf(request: FastifyRequest): string | null {
  */
 export function serveFromCache(
   http: FastifyInstance,
-  { cache, metrics, ttlSeconds }: { cache: ResponseCache; metrics: Metrics; ttlSeconds: number },
+  { cache, metrics, ttlSeconds }: { cache: ResponseStore; metrics: Metrics; ttlSeconds: number },
 ): void {
   const inFlight = new Map<string, InFlight>();
   const send = (reply: FastifyReply, entry: CachedResponse, how: 'HIT' | 'SHARED') =>
@@ -100,13 +100,14 @@ export function serveFromCache(
     const key = keyOf(request);
     if (key === null) return;
     const started = performance.now();
-    const hit = cache.get(key);
+    const hit = await cache.get(key);
     if (hit) {
       metrics.cacheHit(operationNameOf(request), (performance.now() - started) / 1000);
       return send(reply, hit, 'HIT');
     }
+    const generation = await cache.generation();
     const leader = inFlight.get(key);
-    if (leader && leader.generation === cache.generation) {
+    if (leader && leader.generation === generation) {
       const shared = await leader.answer;
       if (shared) {
         metrics.cacheHit(operationNameOf(request), (performance.now() - started) / 1000);
@@ -114,7 +115,6 @@ export function serveFromCache(
       }
       // The leader's answer could not be stored (an error, a purge meanwhile): run this one too.
     }
-    const generation = cache.generation;
     let settle!: (entry: CachedResponse | null) => void;
     const answer = new Promise<CachedResponse | null>((resolve) => (settle = resolve));
     const own: InFlight = { generation, answer };
@@ -147,7 +147,10 @@ export function serveFromCache(
       maxAgeSeconds: candidate.maxAge,
       expiresAt: Date.now() + ttlSeconds * 1000,
     };
-    const stored = cache.set(candidate.key, entry, candidate.generation);
+    const stored = await cache.set(candidate.key, entry, candidate.generation).catch((error: unknown) => {
+      request.log.warn({ err: error }, 'could not store the answer in the response cache');
+      return false;
+    });
     metrics.cacheMiss(stored);
     candidate.settle(stored ? entry : null);
     if (stored) void reply.header('x-cache', 'MISS');

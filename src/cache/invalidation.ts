@@ -4,9 +4,9 @@ import { articleChangeTags } from './tags.js';
 
 /** Where purges go: this process's response cache, and later other instances too. */
 export interface Purger {
-  purge(tags: readonly string[]): void;
+  purge(tags: readonly string[]): Promise<void>;
   /** Everything: for bulk imports and section moves, which touch too much to name. */
-  purgeAll(): void;
+  purgeAll(): Promise<void>;
 }
 
 /** setTimeout's longest delay; a later publication re-arms the timer. */
@@ -24,7 +24,7 @@ export interface InvalidatingStore extends ContentStore {
   cancelScheduled(): void;
 }
 
-export function invalidatingStore(store: ContentStore, purger: Purger): InvalidatingStore {
+export function invalidatingStore(store: ContentStore, purger: Purger, onError: (error: unknown) => void = () => {}): InvalidatingStore {
   const scheduled = new Map<string, NodeJS.Timeout>();
   const schedule = (article: ArticleRecord) => {
     clearTimeout(scheduled.get(article.id));
@@ -34,14 +34,14 @@ export function invalidatingStore(store: ContentStore, purger: Purger): Invalida
     const timer = setTimeout(() => {
       scheduled.delete(article.id);
       if (wait > MAX_TIMER_MS) return schedule(article);
-      purger.purge([
+      void purger.purge([
         `article:${article.id}`,
         `article-id:${article.id}`,
         `article-slug:${article.slug}`,
         'search',
         'list:all',
         `list:section:${article.sectionId}`,
-      ]);
+      ]).catch((error: unknown) => onError(error));
     }, Math.min(wait, MAX_TIMER_MS));
     timer.unref();
     scheduled.set(article.id, timer);
@@ -51,44 +51,44 @@ export function invalidatingStore(store: ContentStore, purger: Purger): Invalida
     async changeArticle(args) {
       const [before] = await store.findArticlesByIds({ ids: [args.id], includeHidden: true });
       const after = await store.changeArticle(args);
-      if (before) purger.purge(articleChangeTags(before, after, { tagsOrCredits: 'tags' in args.change || 'credits' in args.change }));
-      else purger.purgeAll();
+      if (before) await purger.purge(articleChangeTags(before, after, { tagsOrCredits: 'tags' in args.change || 'credits' in args.change }));
+      else await purger.purgeAll();
       schedule(after);
       return after;
     },
     async createSection(args) {
       const section = await store.createSection(args);
-      purger.purge(['sections']);
+      await purger.purge(['sections']);
       return section;
     },
     async updateSection(args) {
       const section = await store.updateSection(args);
-      purger.purge(['sections']);
+      await purger.purge(['sections']);
       return section;
     },
     // Lists of a section cover its subtree; a move changes which lists cover what.
     async moveSection(args) {
       const section = await store.moveSection(args);
-      purger.purgeAll();
+      await purger.purgeAll();
       return section;
     },
     async setTeasers(args) {
       const teasers = await store.setTeasers(args);
-      purger.purge([`teasers:${args.sectionId}`]);
+      await purger.purge([`teasers:${args.sectionId}`]);
       return teasers;
     },
     async savePage(page) {
       const result = await store.savePage(page);
-      if (result.status !== 'unchanged') purger.purgeAll();
+      if (result.status !== 'unchanged') await purger.purgeAll();
       return result;
     },
     async importContent(records) {
       await store.importContent(records);
-      purger.purgeAll();
+      await purger.purgeAll();
     },
     async savePages(pages) {
       const results = await store.savePages(pages);
-      if (results.some((result) => result.status !== 'unchanged')) purger.purgeAll();
+      if (results.some((result) => result.status !== 'unchanged')) await purger.purgeAll();
       return results;
     },
   };

@@ -98,3 +98,27 @@ export class ResponseCache {
     }
   }
 }
+
+/**
+ * Where answers are kept: this process's memory (`memoryResponseStore`), or
+ * Redis, shared by every instance (`RedisResponseCache`).
+ */
+export interface ResponseStore {
+  get(key: string): Promise<CachedResponse | undefined>;
+  /** Goes up with every purge, everywhere the store is shared. */
+  generation(): Promise<number>;
+  /** Stores an answer built by a request that began at `generation`, unless a purge has happened since. */
+  set(key: string, entry: CachedResponse, generation: number): Promise<boolean>;
+  purge(tags: readonly string[]): Promise<void>;
+  clear(): Promise<void>;
+}
+
+export function memoryResponseStore(cache: ResponseCache): ResponseStore {
+  return {
+    get: async (key) => cache.get(key),
+    generation: async () => cache.generation,
+    set: async (key, entry, generation) => cache.set(key, entry, generation),
+    purge: async (tags) => void cache.purge(tags),
+    clear: async () => cache.clear(),
+  };
+}

@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import { createClient } from '@redis/client';
+import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
+import type { CachedResponse, ResponseStore } from './response-cache.js';
+
+export type RedisClient = ReturnType<typeof createClient>;
+
+// Stores an answer only if no purge has happened since its request began (the generation is
+// unchanged), so an instance finishing a slow request cannot put back what another just purged.
+// KEYS: generation, entry. ARGV: generation, body, content type, max-age, ttl ms, tag keys…
+const STORE = `
+if (redis.call('GET', KEYS[1]) or '0') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[2], 'body', ARGV[2], 'type', ARGV[3], 'maxAge', ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+for i = 6, #ARGV do
+  redis.call('SADD', ARGV[i], KEYS[2])
+  if redis.call('PTTL', ARGV[i]) < tonumber(ARGV[5]) then redis.call('PEXPIRE', ARGV[i], ARGV[5]) end
+end
+return 1`;
+
+// KEYS: generation. ARGV: tag keys. Bumps the generation first, then drops every answer holding a tag.
+const PURGE = `
+redis.call('INCR', KEYS[1])
+local dropped = 0
+for i = 1, #ARGV do
+  for _, key in ipairs(redis.call('SMEMBERS', ARGV[i])) do dropped = dropped + redis.call('DEL', key) end
+  redis.call('DEL', ARGV[i])
+end
+return dropped`;
+
+/**
+ * The response cache in Redis, shared by every instance: an answer stored by
+ * one is served by all, and a purge by one (which completes before its
+ * mutation returns) drops the answer for all. Keys live under `prefix`:
+ * `r:<sha256 of the request key>` for answers (a hash of body, content type
+ * and max-age, expiring after the TTL), `t:<tag>` for the set of answers
+ * holding a tag, and `generation`. Its size is Redis's to bound (`maxmemory`
+ * with an LRU policy); every key also expires.
+ */
+export class RedisResponseCache implements ResponseStore {
+  constructor(
+    private readonly client: RedisClient,
+    private readonly prefix: string,
+  ) {}
+
+  private entryKey(key: string): string {
+    return `${this.prefix}r:${createHash('sha256').update(key).digest('hex')}`;
+  }
+
+  async get(key: string): Promise<CachedResponse | undefined> {
+    const fields = await this.client.hGetAll(this.entryKey(key));
+    if (fields.body === undefined || fields.type === undefined || fields.maxAge === undefined) return undefined;
+    return { body: Buffer.from(fields.body), contentType: fields.type, maxAgeSeconds: Number(fields.maxAge), tags: [], expiresAt: Infinity };
+  }
+
+  async generation(): Promise<number> {
+    return Number((await this.client.get(`${this.prefix}generation`)) ?? 0);
+  }
+
+  async set(key: string, entry: CachedResponse, generation: number): Promise<boolean> {
+    const ttl = Math.max(1, Math.round(entry.expiresAt - Date.now()));
+    const stored = await this.client.eval(STORE, {
+      keys: [`${this.prefix}generation`, this.entryKey(key)],
+      arguments: [String(generation), entry.body.toString(), entry.contentType, String(entry.maxAgeSeconds), String(ttl), ...entry.tags.map((tag) => `${this.prefix}t:${tag}`)],
+    });
+    return stored === 1;
+  }
+
+  async purge(tags: readonly string[]): Promise<void> {
+    await this.client.eval(PURGE, { keys: [`${this.prefix}generation`], arguments: tags.map((tag) => `${this.prefix}t:${tag}`) });
+  }
+
+  async clear(): Promise<void> {
+    await this.client.incr(`${this.prefix}generation`);
+    for await (const keys of this.client.scanIterator({ MATCH: `${this.prefix}[rt]:*`, COUNT: 1000 })) {
+      if (keys.length) await this.client.unlink(keys);
+    }
+  }
+}
+
+/**
+ * Apollo's key-value cache interface over Redis, for automatic persisted
+ * queries shared by every instance. (Apollo's Keyv adapter does the same
+ * through two more packages whose ESM and CommonJS type declarations do not
+ * match each other.)
+ */
+export function redisKeyValueCache(client: RedisClient, prefix: string): KeyValueCache<string> {
+  return {
+    get: async (key) => (await client.get(prefix + key)) ?? undefined,
+    set: async (key, value, options) => {
+      await client.set(prefix + key, value, options?.ttl ? { EX: Math.ceil(options.ttl) } : undefined);
+    },
+    delete: async (key) => {
+      await client.del(prefix + key);
+    },
+  };
+}

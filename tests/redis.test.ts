@@ -1,0 +1,140 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient } from '@redis/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisResponseCache, type RedisClient } from '../src/cache/redis-cache.js';
+import { addToken } from '../src/auth/tokens.js';
+import { startMainProcess, type MainProcess } from './helpers.js';
+
+// Redis runs on this kind of machine (127.0.0.1:6379) before every session and in CI. Each run
+// works under a key prefix of its own and deletes its keys afterwards.
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+async function dropPrefix(client: RedisClient, prefix: string): Promise<void> {
+  for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) if (keys.length) await client.del(keys);
+}
+
+describe('the response cache in Redis', () => {
+  let client: RedisClient;
+  const prefix = `newsgraph-test-${randomUUID()}:`;
+  beforeAll(async () => {
+    client = createClient({ url: REDIS_URL });
+    await client.connect();
+  });
+  afterAll(async () => {
+    await dropPrefix(client, prefix);
+    await client.quit();
+  });
+  const entry = (text: string, tags: string[]) => ({
+    body: Buffer.from(text),
+    contentType: 'application/json; charset=utf-8',
+    tags,
+    maxAgeSeconds: 15,
+    expiresAt: Date.now() + 60_000,
+  });
+
+  it('stores, shares and purges by tag, and refuses an answer begun before a purge', async () => {
+    const one = new RedisResponseCache(client, prefix);
+    const other = new RedisResponseCache(client, prefix); // another instance's view of the same Redis
+    const began = await one.generation();
+    expect(await one.set('page-1', entry('{"data":{"title":"一"}}', ['article:1', 'sections']), began)).toBe(true);
+    expect(await one.set('page-2', entry('{"data":{"title":"二"}}', ['article:2']), began)).toBe(true);
+    expect((await other.get('page-1'))?.body.toString()).toBe('{"data":{"title":"一"}}');
+    expect(await other.get('page-1')).toMatchObject({ maxAgeSeconds: 15, contentType: 'application/json; charset=utf-8' });
+
+    await other.purge(['article:1']);
+    expect(await one.get('page-1')).toBeUndefined();
+    expect(await one.get('page-2')).toBeDefined();
+    // Begun before that purge: not stored.
+    expect(await one.set('page-1', entry('{"data":{"title":"旧"}}', ['article:1']), began)).toBe(false);
+    expect(await other.get('page-1')).toBeUndefined();
+
+    await one.clear();
+    expect(await other.get('page-2')).toBeUndefined();
+    expect(await other.generation()).toBeGreaterThan(began + 1);
+  });
+});
+
+describe('two instances sharing a store and Redis', () => {
+  const prefix = `newsgraph-test-${randomUUID()}:`;
+  let dir: string;
+  let a: MainProcess;
+  let b: MainProcess;
+  let token: string;
+  let client: RedisClient;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'newsgraph-redis-'));
+    const tokensFile = join(dir, 'tokens.json');
+    token = await addToken(tokensFile, { name: 'night-desk', role: 'EDITOR' });
+    const env = { DATABASE_URL: `sqlite:${join(dir, 'shared.db')}`, REDIS_URL, REDIS_PREFIX: prefix, NEWSGRAPH_TOKENS_FILE: tokensFile };
+    a = await startMainProcess(env); // migrates and seeds the empty store
+    b = await startMainProcess(env);
+    client = createClient({ url: REDIS_URL });
+    await client.connect();
+  }, 30_000);
+  afterAll(async () => {
+    for (const p of [a, b]) {
+      p?.child.kill('SIGTERM');
+      await p?.exited;
+    }
+    if (client) {
+      await dropPrefix(client, prefix);
+      await client.quit();
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const PAGE = `query Page($slug: String!) { article(slug: $slug) { id title version } }`;
+  const SLUG = '20230423-7c45cae95cf3';
+  async function post(instance: MainProcess, query: string, variables: Record<string, unknown> = {}, authorization?: string) {
+    const response = await fetch(`${instance.address}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(authorization ? { authorization: `Bearer ${authorization}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+    return { cache: response.headers.get('x-cache'), body: (await response.json()) as { data?: any; errors?: unknown[] } };
+  }
+
+  it('report Redis in /ready', async () => {
+    for (const instance of [a, b]) expect(await (await fetch(`${instance.address}/ready`)).json()).toEqual({ status: 'ready' });
+  });
+
+  it('share answers: what one stored, the other serves', async () => {
+    await post(b, PAGE, { slug: SLUG });
+    expect((await post(b, PAGE, { slug: SLUG })).cache).toBe('MISS');
+    expect((await post(a, PAGE, { slug: SLUG })).cache).toBe('HIT');
+    expect((await post(b, PAGE, { slug: SLUG })).cache).toBe('HIT');
+  });
+
+  it('never let the other instance serve the old title once an edit through one has returned', async () => {
+    for (const [writer, reader, title] of [[a, b, '从甲改的标题'], [b, a, '从乙改的标题'], [a, b, '再从甲改的标题']] as const) {
+      const before = (await post(reader, PAGE, { slug: SLUG })).body.data.article;
+      expect((await post(reader, PAGE, { slug: SLUG })).cache).toBe('HIT');
+      const edit = await post(
+        writer,
+        `mutation($id: ID!, $v: Int!, $t: String!) { updateArticle(id: $id, expectedVersion: $v, input: { title: $t }) { article { title version } } }`,
+        { id: before.id, v: before.version, t: title },
+        token,
+      );
+      expect(edit.body.errors).toBeUndefined();
+      expect((await post(reader, PAGE, { slug: SLUG })).body.data.article).toMatchObject({ title, version: before.version + 1 });
+      expect((await post(writer, PAGE, { slug: SLUG })).body.data.article.title).toBe(title);
+    }
+  });
+
+  it('share automatic persisted queries: registered on one, sent by hash to the other', async () => {
+    const query = `query Persisted($slug: String!) { article(slug: $slug) { slug } }`;
+    const extensions = { persistedQuery: { version: 1, sha256Hash: createHash('sha256').update(query).digest('hex') } };
+    const register = await fetch(`${a.address}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query, variables: { slug: SLUG }, extensions }),
+    });
+    expect(((await register.json()) as { data: unknown }).data).toEqual({ article: { slug: SLUG } });
+    const search = new URLSearchParams({ variables: JSON.stringify({ slug: SLUG }), extensions: JSON.stringify(extensions) });
+    const byHash = await fetch(`${b.address}/graphql?${search}`, { headers: { 'apollo-require-preflight': 'true' } });
+    expect(await byHash.json()).toEqual({ data: { article: { slug: SLUG } } });
+  });
+});
