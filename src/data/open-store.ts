@@ -9,6 +9,12 @@ import type { ContentStore, QueryEvent } from './store.js';
 import type { Database } from './tables.js';
 
 const STATEMENT_CACHE = 500;
+/**
+ * How long a statement waits for another process's write lock before it
+ * fails. better-sqlite3 waits synchronously, holding up every request in
+ * this process meanwhile, so the wait is kept short.
+ */
+const BUSY_TIMEOUT_MS = 5000;
 
 /**
  * Kysely prepares every statement it runs anew; SQLite's compile step was a
@@ -19,7 +25,13 @@ function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
   const cache = new Map<string, SQLite.Statement>();
   return {
     close: () => sqlite.close(),
-    prepare(sql: string) {
+    prepare(text: string) {
+      // Every transaction here writes. A deferred one reads first and fails with "database is
+      // locked" when another process committed in between (SQLite cannot upgrade a stale read in
+      // WAL mode, and does not wait); an immediate one waits for the write lock (busy_timeout) and
+      // then reads what the other process wrote. This is what makes several instances starting on
+      // one fresh store migrate and seed it once, in turn.
+      const sql = text === 'begin' ? 'begin immediate' : text;
       let statement = cache.get(sql);
       if (statement) {
         cache.delete(sql);
@@ -44,10 +56,11 @@ export function openStore(config: DatabaseConfig, options: OpenStoreOptions = {}
   const sqlite = new SQLite(config.path);
   // WAL lets readers proceed while an import writes; NORMAL sync is durable
   // across process crashes in WAL mode, which is the failure that matters here.
+  // First, so that everything after it waits for another process's lock instead of failing.
+  sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
   const { onQuery } = options;
   const db = new Kysely<Database>({
     dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),

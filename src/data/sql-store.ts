@@ -1,4 +1,4 @@
-import { Migrator, sql, type Kysely, type Selectable, type SqlBool, type Transaction } from 'kysely';
+import { Migrator, sql, SqliteAdapter, type Kysely, type Selectable, type SqlBool, type Transaction } from 'kysely';
 import type { ParsedPage } from '../ingest/parse-page.js';
 import { slugify } from '../text/slug.js';
 import { migrationProvider } from './migrations/index.js';
@@ -44,11 +44,26 @@ export class SqlStore implements ContentStore {
     private readonly search: SearchIndex,
   ) {}
 
+  /**
+   * Runs every pending migration. Safe when several instances start at once:
+   * on SQLite, where Kysely's migration lock does nothing across processes,
+   * the whole run is one immediate transaction, so the others wait for the
+   * write lock, then find the migrations done; a failed run leaves nothing.
+   * (On PostgreSQL, Kysely takes an advisory lock.)
+   */
   async migrate(): Promise<void> {
-    const { error, results } = await new Migrator({ db: this.db, provider: migrationProvider }).migrateToLatest();
-    if (error) {
-      const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-      throw new Error(`migration ${failed} failed`, { cause: error });
+    const sqlite = this.db.getExecutor().adapter instanceof SqliteAdapter;
+    if (sqlite) await sql`begin immediate`.execute(this.db);
+    try {
+      const { error, results } = await new Migrator({ db: this.db, provider: migrationProvider }).migrateToLatest();
+      if (error) {
+        const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+        throw new Error(`migration ${failed} failed`, { cause: error });
+      }
+      if (sqlite) await sql`commit`.execute(this.db);
+    } catch (error) {
+      if (sqlite) await sql`rollback`.execute(this.db).catch(() => undefined);
+      throw error;
     }
   }
 

@@ -138,3 +138,29 @@ describe('two instances sharing a store and Redis', () => {
     expect(await byHash.json()).toEqual({ data: { article: { slug: SLUG } } });
   });
 });
+
+describe('instances starting at once on a fresh store', () => {
+  it('migrate it once and seed it once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'newsgraph-start-'));
+    const database = join(dir, 'fresh.db');
+    const started = await Promise.all([1, 2, 3].map(() => startMainProcess({ DATABASE_URL: `sqlite:${database}` })));
+    try {
+      for (const instance of started) {
+        expect((await fetch(`${instance.address}/ready`)).status).toBe(200);
+        const response = await fetch(`${instance.address}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: '{ articles { totalCount } sections { slug } }' }),
+        });
+        // One seed article and one section tree, however many instances raced to create them.
+        expect(await response.json()).toEqual({ data: { articles: { totalCount: 1 }, sections: [{ slug: 'shouye' }, { slug: 'yuanchuang' }] } });
+      }
+    } finally {
+      for (const instance of started) {
+        instance.child.kill('SIGTERM');
+        await instance.exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});
