@@ -1005,7 +1005,14 @@ async function sectionRow(trx: Transaction<Database>, sectionId: string): Promis
   return row;
 }
 
+/**
+ * An article row as a record. The body is parsed from its JSON when first
+ * read: lists and teasers (a section page, the 热点 fallback of newest
+ * articles) read whole rows but show no body, and parsing bodies they never
+ * show was a measurable part of an uncached article page.
+ */
 function toArticle(row: ArticleRow): ArticleRecord {
+  let body: ContentBlock[] | undefined;
   return {
     id: String(row.id),
     slug: row.slug,
@@ -1014,7 +1021,9 @@ function toArticle(row: ArticleRow): ArticleRecord {
     sourceUrl: row.source_url,
     publishedAt: Number(row.published_at),
     sectionId: String(row.section_id),
-    body: JSON.parse(row.body) as ContentBlock[],
+    get body() {
+      return (body ??= JSON.parse(row.body) as ContentBlock[]);
+    },
     excerpt: row.excerpt,
     wordCount: row.word_count,
     readingMinutes: row.reading_minutes,
