@@ -184,9 +184,14 @@ export async function viewerOf(authorization: string | undefined, tokens: Pick<T
   return viewer;
 }
 
-/** A connected Redis client; a connection that drops later is retried by the client while requests fail over to the store. */
+/**
+ * A connected Redis client. Start-up waits for Redis. A connection that
+ * drops later is retried by the client; meanwhile commands fail at once
+ * (no offline queue), so public reads go past the cache to the store
+ * instead of waiting, and /ready reports it.
+ */
 async function connectRedis(url: string): Promise<RedisClient> {
-  const client: RedisClient = createClient({ url });
+  const client: RedisClient = createClient({ url, disableOfflineQueue: true });
   client.on('error', () => {
     // Reported where it matters: /ready, and the requests that needed Redis. Without a listener the
     // client's error event would end the process.
@@ -222,7 +227,8 @@ export async function buildServer({
   logStream?: NodeJS.WritableStream;
 }): Promise<Server> {
   const { limits } = config;
-  const redis = config.redis ? await connectRedis(config.redis.url) : null;
+  const shared = config.redis ? { client: await connectRedis(config.redis.url), prefix: config.redis.prefix } : null;
+  const redis = shared?.client ?? null;
   const http = Fastify({
     genReqId: () => randomUUID(),
     // A hop count trusts that many proxies nearest to us (Fastify's types only take it as a function).
@@ -255,13 +261,13 @@ export async function buildServer({
     plugins: [fastifyApolloDrainPlugin(http), metrics.plugin(), requestLog],
     cache: config.cache,
     executor: config.executor,
-    ...(redis ? { persistedQueries: redisKeyValueCache(redis, `${config.redis!.prefix}apq:`) } : {}),
+    ...(shared ? { persistedQueries: redisKeyValueCache(shared.client, `${shared.prefix}apq:`) } : {}),
   });
 
   // Every write through this server purges the cached responses it made stale before it returns;
   // with Redis, the purge reaches every instance's answers before the mutation returns.
-  const cache = !redis && config.cache.responseBytes > 0 ? new ResponseCache({ maxBytes: config.cache.responseBytes }) : null;
-  const responses = redis ? new RedisResponseCache(redis, config.redis!.prefix) : cache ? memoryResponseStore(cache) : null;
+  const cache = !shared && config.cache.responseBytes > 0 ? new ResponseCache({ maxBytes: config.cache.responseBytes }) : null;
+  const responses = shared ? new RedisResponseCache(shared.client, shared.prefix) : cache ? memoryResponseStore(cache) : null;
   let served = store;
   if (responses) {
     const invalidating = invalidatingStore(store, { purge: (tags) => responses.purge(tags), purgeAll: () => responses.clear() }, (error) =>

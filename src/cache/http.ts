@@ -100,12 +100,20 @@ export function serveFromCache(
     const key = keyOf(request);
     if (key === null) return;
     const started = performance.now();
-    const hit = await cache.get(key);
+    let hit: CachedResponse | undefined;
+    let generation: number;
+    try {
+      hit = await cache.get(key);
+      generation = hit ? 0 : await cache.generation();
+    } catch (error) {
+      // A shared cache that does not answer (Redis down) must not take public reads down with it.
+      request.log.warn({ err: error }, 'the response cache did not answer; serving without it');
+      return;
+    }
     if (hit) {
       metrics.cacheHit(operationNameOf(request), (performance.now() - started) / 1000);
       return send(reply, hit, 'HIT');
     }
-    const generation = await cache.generation();
     const leader = inFlight.get(key);
     if (leader && leader.generation === generation) {
       const shared = await leader.answer;

@@ -85,10 +85,12 @@ export class RedisResponseCache implements ResponseStore {
  * match each other.)
  */
 export function redisKeyValueCache(client: RedisClient, prefix: string): KeyValueCache<string> {
+  // With Redis down, a hash is simply not found: clients that use persisted queries send the full
+  // query again, as the protocol expects, and the request goes on.
   return {
-    get: async (key) => (await client.get(prefix + key)) ?? undefined,
+    get: async (key) => (await client.get(prefix + key).catch(() => null)) ?? undefined,
     set: async (key, value, options) => {
-      await client.set(prefix + key, value, options?.ttl ? { EX: Math.ceil(options.ttl) } : undefined);
+      await client.set(prefix + key, value, options?.ttl ? { EX: Math.ceil(options.ttl) } : undefined).catch(() => undefined);
     },
     delete: async (key) => {
       await client.del(prefix + key);
