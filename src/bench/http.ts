@@ -8,7 +8,6 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream, existsSync, mkdtempSync, openSync, readFileSync, closeSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +15,7 @@ import Database from 'better-sqlite3';
 import { parseDatabaseUrl } from '../config.js';
 import type { RecordedAnswer } from './ceiling.js';
 import { drive, pace, type BenchRequest, type Cursor, type Expected, type Mismatch, type RunResult, type Workload } from './load.js';
-import { serverCommand } from './server-command.js';
+import { freePort, serverCommand } from './server-command.js';
 import { formatMs } from './stats.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -710,16 +709,6 @@ function shuffle<T>(items: T[], next: () => number): void {
     const j = Math.floor(next() * (i + 1));
     [items[i], items[j]] = [items[j]!, items[i]!];
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }
 
 function tail(file: string): string {

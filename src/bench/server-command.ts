@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 
 const ROOT = new URL('../../', import.meta.url);
 
@@ -14,4 +15,15 @@ export function serverCommand(): { command: string; args: string[] } {
   const [node, ...args] = scripts.start.split(/\s+/);
   if (node !== 'node') throw new Error(`package.json's start script no longer starts with node: ${scripts.start}`);
   return { command: process.execPath, args };
+}
+
+/** A loopback port nothing listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
 }

@@ -3,11 +3,10 @@
 // query. Prints the normal query's latency alone and under attack, how fast each kind of abuse was
 // refused, and the server's memory. Traffic goes to 127.0.0.1 only, and stops by itself.
 import { spawn } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serverCommand } from './server-command.js';
+import { freePort, serverCommand } from './server-command.js';
 import { formatBytes, formatMs, percentiles } from './stats.js';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
@@ -151,16 +150,6 @@ async function main(): Promise<void> {
     await new Promise((resolve) => child.once('exit', resolve));
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import type { ArticleSnapshot, ContentBlock, CreditRecord } from './types.js';
+import type { ArticleRecord, ArticleRevisionRecord, CreditRecord, TeaserKind } from './types.js';
 
 /*
  * The store's whole content as a stream of records, in an order that can be
@@ -28,34 +28,19 @@ export interface TagTransfer {
   name: string;
 }
 
-export interface ArticleTransfer {
-  type: 'article';
-  id: string;
-  slug: string;
-  title: string;
-  sourceName: string | null;
-  sourceUrl: string | null;
-  publishedAt: number;
-  sectionId: string;
-  body: ContentBlock[];
-  status: ArticleSnapshot['status'];
-  deletedAt: number | null;
-  version: number;
-  createdAt: number;
-  updatedAt: number;
-  createdBy: string | null;
-  updatedBy: string | null;
+/** An article as stored, less what is derived from its text (excerpt, counts), with its credits, tags and revisions. */
+export type ArticleTransfer = { type: 'article' } & Omit<ArticleRecord, 'excerpt' | 'wordCount' | 'readingMinutes'> & {
   credits: Pick<CreditRecord, 'role' | 'label' | 'name'>[];
   /** Tag ids, in order. */
   tagIds: string[];
   /** Earlier states, oldest first. */
-  revisions: { version: number; snapshot: ArticleSnapshot; replacedAt: number; replacedBy: string | null }[];
-}
+  revisions: Omit<ArticleRevisionRecord, 'articleId'>[];
+};
 
 export interface TeaserListTransfer {
   type: 'teasers';
   sectionId: string;
-  kind: 'HOT' | 'LATEST';
+  kind: TeaserKind;
   curatedAt: number;
   items: { title: string | null; summary: string | null; url: string | null; publishedAt: number | null; articleId: string | null }[];
 }
