@@ -2,7 +2,7 @@ import type { ContentStore } from '../data/store.js';
 import type { ArticleRecord } from '../data/types.js';
 import { articleChangeTags } from './tags.js';
 
-/** Where purges go: this process's response cache, and later other instances too. */
+/** Where purges go: this process's response cache, or the one in Redis that every instance shares. */
 export interface Purger {
   purge(tags: readonly string[]): Promise<void>;
   /** Everything: for bulk imports and section moves, which touch too much to name. */
@@ -12,18 +12,18 @@ export interface Purger {
 /** setTimeout's longest delay; a later publication re-arms the timer. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/**
- * The store with every write followed by the purge of what it made stale,
- * before the write's promise resolves: when a mutation returns, no cached
- * response shows the old state. An article scheduled for later is purged
- * again when its time comes, since its publication involves no write.
- */
 export interface InvalidatingStore extends ContentStore {
   /** Arms the purges for articles already scheduled (at start: timers do not outlive the process). */
   scheduleUpcoming(): Promise<void>;
   cancelScheduled(): void;
 }
 
+/**
+ * The store with every write followed by the purge of what it made stale,
+ * before the write's promise resolves: when a mutation returns, no cached
+ * response shows the old state. An article scheduled for later is purged
+ * again when its time comes, since its publication involves no write.
+ */
 export function invalidatingStore(store: ContentStore, purger: Purger, onError: (error: unknown) => void = () => {}): InvalidatingStore {
   const scheduled = new Map<string, NodeJS.Timeout>();
   const schedule = (article: ArticleRecord) => {
