@@ -1,6 +1,9 @@
 import { isAbsolute, resolve } from 'node:path';
 
-export type DatabaseConfig = { kind: 'sqlite'; path: string };
+export type DatabaseConfig =
+  | { kind: 'sqlite'; path: string }
+  /** `poolSize` connections at most; each statement is stopped after `statementTimeoutMs`. */
+  | { kind: 'postgres'; url: string; poolSize: number; statementTimeoutMs: number };
 
 export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
@@ -74,6 +77,7 @@ export const CONFIG_VARIABLES = {
   NODE_ENV: 'development',
   HOST: 'localhost',
   PORT: '4000',
+  PG_POOL_SIZE: '10',
   DATABASE_URL: 'sqlite:var/newsgraph.db',
   SEED_PATH: 'data/pages',
   LOG_LEVEL: 'info',
@@ -208,6 +212,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
   // An explicitly empty SEED_PATH turns seeding off; unset means the shipped pages.
   const seedText = env.SEED_PATH === undefined ? CONFIG_VARIABLES.SEED_PATH : env.SEED_PATH.trim();
 
+  // PostgreSQL statements stop at the request deadline too, in the database, not only in newsgraph.
+  const poolText = get('PG_POOL_SIZE');
+  if (!/^\d+$/.test(poolText) || Number(poolText) < 1) problems.push(`PG_POOL_SIZE must be a whole number of at least 1, got "${poolText}"`);
+  if (database?.kind === 'postgres') database = { ...database, poolSize: Number(poolText), statementTimeoutMs: positive('REQUEST_TIMEOUT_MS') };
+
   if (problems.length > 0 || !database) throw new ConfigError(problems);
   return {
     nodeEnv: nodeEnv as Config['nodeEnv'],
@@ -247,7 +256,7 @@ function parseTrustProxy(text: string, problems: string[]): boolean | number | s
   return entries;
 }
 
-/** `sqlite:PATH` (relative to the working directory, or absolute) or `sqlite::memory:`. */
+/** `sqlite:PATH` (relative to the working directory, or absolute), `sqlite::memory:`, or `postgres://…`. */
 export function parseDatabaseUrl(url: string, cwd = process.cwd()): DatabaseConfig {
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
@@ -255,12 +264,8 @@ export function parseDatabaseUrl(url: string, cwd = process.cwd()): DatabaseConf
     if (path === ':memory:') return { kind: 'sqlite', path };
     return { kind: 'sqlite', path: isAbsolute(path) ? path : resolve(cwd, path) };
   }
-  if (/^postgres(ql)?:\/\//.test(url)) {
-    throw new Error(
-      'DATABASE_URL: the PostgreSQL store is not available in this version of newsgraph; use sqlite:PATH (the default is sqlite:var/newsgraph.db)',
-    );
-  }
-  throw new Error(`DATABASE_URL must start with sqlite: (for example sqlite:var/newsgraph.db), got "${url}"`);
+  if (/^postgres(ql)?:\/\//.test(url)) return { kind: 'postgres', url, poolSize: 10, statementTimeoutMs: 10_000 };
+  throw new Error(`DATABASE_URL must start with sqlite: (for example sqlite:var/newsgraph.db) or postgres://, got "${url}"`);
 }
 
 function isOneOf<T extends string>(value: string, allowed: readonly T[]): value is T {

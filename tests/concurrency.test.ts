@@ -30,11 +30,11 @@ describe('two editors saving from the same version at the same moment', () => {
 
   it('lets exactly one succeed; the other gets CONFLICT and nothing of it is written', async () => {
     const [seed] = await t.store.listArticles({ limit: 1 });
-    const path = join(t.dir, 'newsgraph.db');
+    const location = JSON.stringify(t.location);
     for (let round = 0; round < 3; round++) {
       const [current] = await t.store.findArticlesByIds({ ids: [seed!.id] });
       const version = String(current!.version);
-      const editors = await Promise.all(['甲', '乙'].map((name) => editorProcess([path, seed!.id, version, `${name}${round}`])));
+      const editors = await Promise.all(['甲', '乙'].map((name) => editorProcess([location, seed!.id, version, `${name}${round}`])));
       // Both are connected and waiting: release them together.
       for (const { child } of editors) child.stdin.end('go\n');
       const results = (await Promise.all(editors.map((e) => e.result))).map((line) => JSON.parse(line));

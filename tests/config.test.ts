@@ -57,11 +57,15 @@ describe('configuration from the environment', () => {
     expect(loadConfig({ DATABASE_URL: 'sqlite::memory:' }).database).toEqual({ kind: 'sqlite', path: ':memory:' });
   });
 
-  it('refuses PostgreSQL clearly until the PostgreSQL store exists', () => {
-    expect(() => loadConfig({ DATABASE_URL: 'postgres://localhost:5432/news' })).toThrow(
-      /PostgreSQL store is not available in this version of newsgraph; use sqlite:PATH/,
-    );
-    expect(() => loadConfig({ DATABASE_URL: 'postgresql://localhost/news' })).toThrow(/PostgreSQL/);
+  it('reads postgres:// with a pool size and the request deadline as statement timeout', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://news@db:5432/news', PG_POOL_SIZE: '20', REQUEST_TIMEOUT_MS: '4000' }).database).toEqual({
+      kind: 'postgres',
+      url: 'postgres://news@db:5432/news',
+      poolSize: 20,
+      statementTimeoutMs: 4000,
+    });
+    expect(loadConfig({ DATABASE_URL: 'postgresql://news@db/news' }).database).toMatchObject({ kind: 'postgres', poolSize: 10, statementTimeoutMs: 10_000 });
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://db/news', PG_POOL_SIZE: '0' })).toThrow(/PG_POOL_SIZE must be a whole number of at least 1/);
   });
 
   it('reports every invalid variable at once', () => {
@@ -76,7 +80,7 @@ describe('configuration from the environment', () => {
       'NODE_ENV must be one of development, production, test, got "staging"',
       'PORT must be an integer from 0 to 65535, got "eighty"',
       'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
-      'DATABASE_URL must start with sqlite: (for example sqlite:var/newsgraph.db), got "mysql://x"',
+      'DATABASE_URL must start with sqlite: (for example sqlite:var/newsgraph.db) or postgres://, got "mysql://x"',
     ]);
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT must be an integer from 0 to 65535/);
   });

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import pg from 'pg';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ApolloServer } from '@apollo/server';
 import { print, type DocumentNode, type FormattedExecutionResult } from 'graphql';
 import { TokenStore, type Viewer } from '../src/auth/tokens.js';
-import { loadConfig, type Executor } from '../src/config.js';
+import { loadConfig, type DatabaseConfig, type Executor } from '../src/config.js';
 import type { Metrics } from '../src/metrics.js';
 import { createContext, type Context } from '../src/context.js';
 import { openStore } from '../src/data/open-store.js';
@@ -23,33 +25,69 @@ export interface TestStore {
   dir: string;
   /** Every statement the store has run, in order; tests clear it to count one operation's statements. */
   queries: QueryEvent[];
+  /** How another process opens the same store (`openStore(location, { searchPath })`). */
+  location: { database: DatabaseConfig; searchPath?: string };
   close(): Promise<void>;
 }
 
-/** A real SQLite store in a fresh temporary folder, migrated, and seeded unless `seed: false`. */
+/**
+ * The store the tests run on: SQLite, or PostgreSQL when the suite runs as
+ * its PostgreSQL half (`TEST_STORE=postgres`, with `TEST_DATABASE_URL`).
+ */
+export const TEST_STORE = process.env.TEST_STORE === 'postgres' ? 'postgres' : 'sqlite';
+
+/**
+ * A real store, migrated, and seeded unless `seed: false`: SQLite in a fresh
+ * temporary folder, or a fresh schema of its own in the PostgreSQL test
+ * database, dropped again on close. `dir` is a temporary folder either way.
+ */
 export async function createTestStore({ seed = true, onQuery }: { seed?: boolean; onQuery?: (event: QueryEvent) => void } = {}): Promise<TestStore> {
   const dir = mkdtempSync(join(tmpdir(), 'newsgraph-test-'));
   const queries: QueryEvent[] = [];
-  const store = openStore(
-    { kind: 'sqlite', path: join(dir, 'newsgraph.db') },
-    {
-      onQuery: (e) => {
-        queries.push(e);
-        onQuery?.(e);
-      },
-    },
-  );
+  const record = (e: QueryEvent) => {
+    queries.push(e);
+    onQuery?.(e);
+  };
+  let dropSchema = async () => {};
+  let location: TestStore['location'];
+  if (TEST_STORE === 'postgres') {
+    const url = process.env.TEST_DATABASE_URL;
+    if (!url) throw new Error('TEST_STORE=postgres needs TEST_DATABASE_URL (postgres://USER@HOST:PORT/DATABASE)');
+    const schema = `newsgraph_test_${randomUUID().replaceAll('-', '')}`;
+    await withPostgres(url, (client) => client.query(`CREATE SCHEMA ${schema}`));
+    dropSchema = async () => void (await withPostgres(url, (client) => client.query(`DROP SCHEMA ${schema} CASCADE`)));
+    location = { database: { kind: 'postgres', url, poolSize: 4, statementTimeoutMs: 30_000 }, searchPath: schema };
+  } else {
+    location = { database: { kind: 'sqlite', path: join(dir, 'newsgraph.db') } };
+  }
+  const store = openStore(location.database, { onQuery: record, searchPath: location.searchPath });
   await store.migrate();
   if (seed) await seedIfEmpty(store, SEED_DIR);
   return {
     store,
     dir,
     queries,
+    location,
     close: async () => {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
+      // A test may have closed the store already, on purpose; the schema and folder go regardless.
+      try {
+        await store.close();
+      } finally {
+        await dropSchema();
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
   };
+}
+
+async function withPostgres<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
 }
 
 export interface TestServer extends TestStore {

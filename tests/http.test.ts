@@ -108,16 +108,16 @@ describe('npm start (the process entry)', () => {
     }
   });
 
-  it('refuses to start with a PostgreSQL DATABASE_URL, saying why', async () => {
+  it('refuses to start with a DATABASE_URL it cannot use, saying why', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      env: { ...process.env, DATABASE_URL: 'postgres://localhost/newsgraph' },
+      env: { ...process.env, DATABASE_URL: 'mysql://localhost/newsgraph' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(code).toBe(1);
-    expect(stderr).toContain('PostgreSQL store is not available');
+    expect(stderr).toContain('DATABASE_URL must start with sqlite: (for example sqlite:var/newsgraph.db) or postgres://');
   });
 });
 

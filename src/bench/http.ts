@@ -81,7 +81,10 @@ const tmp = mkdtempSync(join(tmpdir(), 'newsgraph-bench-'));
 let logs = 0;
 
 async function main(): Promise<void> {
-  const store = parseDatabaseUrl(STORE_URL, ROOT).path;
+  const database = parseDatabaseUrl(STORE_URL, ROOT);
+  // Fixtures are picked by reading the SQLite file directly.
+  if (database.kind !== 'sqlite') throw new Error('npm run bench runs on a SQLite store (BENCH_DATABASE_URL=sqlite:PATH) for now');
+  const store = database.path;
   if (!existsSync(store)) await buildStore(store);
   progress('building dist/ (npm run build)');
   server = serverCommand();

@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   type ListData = { articles: { totalCount: number; pageInfo: { endCursor: string | null } } };
 
   const total = (await run<ListData>(LIST)).articles.totalCount;
-  console.log(`store: ${config.database.path}, ${total.toLocaleString('en')} articles`);
+  console.log(`store: ${config.database.kind === 'sqlite' ? config.database.path : 'PostgreSQL'}, ${total.toLocaleString('en')} articles`);
   if (total < 4_000) console.log('(small store: fill it with `npm run corpus -- --articles 100000` for the archive-scale numbers)');
 
   // Fixtures: the cursor that opens page 200, sections with articles, a common and a rare search term.
@@ -82,8 +82,9 @@ async function main(): Promise<void> {
     console.log(`${name.padEnd(52)} ${formatMs(p.p50).padStart(7)} ${formatMs(p.p95).padStart(7)} ${formatMs(p.p99).padStart(7)}`);
   }
 
-  const size = ['', '-wal', '-shm'].reduce((sum, suffix) => sum + (statSync(config.database.path + suffix, { throwIfNoEntry: false })?.size ?? 0), 0);
-  console.log(`\nstore on disk: ${formatBytes(size)}; process RSS: ${formatBytes(process.memoryUsage().rss)}`);
+  const { database } = config;
+  const size = database.kind === 'sqlite' ? ['', '-wal', '-shm'].reduce((sum, suffix) => sum + (statSync(database.path + suffix, { throwIfNoEntry: false })?.size ?? 0), 0) : NaN;
+  console.log(`\nstore on disk: ${database.kind === 'sqlite' ? formatBytes(size) : 'n/a (PostgreSQL)'}; process RSS: ${formatBytes(process.memoryUsage().rss)}`);
   await apollo.stop();
   await store.close();
 }

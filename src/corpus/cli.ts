@@ -76,11 +76,12 @@ async function main(): Promise<number> {
       process.stdout.write(`\r${done.toLocaleString('en')} / ${count.toLocaleString('en')} articles, ${seconds.toFixed(1)} s`);
     }
     const seconds = (performance.now() - started) / 1000;
-    const size = ['', '-wal'].reduce((sum, suffix) => sum + (statSync(config.database.path + suffix, { throwIfNoEntry: false })?.size ?? 0), 0);
+    const { database } = config;
+    const size = database.kind === 'sqlite' ? ['', '-wal'].reduce((sum, suffix) => sum + (statSync(database.path + suffix, { throwIfNoEntry: false })?.size ?? 0), 0) : NaN;
     console.log(
       `\n${count.toLocaleString('en')} articles (seed ${seed}) in ${seconds.toFixed(1)} s, ${Math.round(count / seconds).toLocaleString('en')}/s ` +
         `with ${workers.length} preparing worker(s): ${counts.created} created, ${counts.updated} updated, ${counts.unchanged} unchanged; ` +
-        `store ${formatBytes(size)}`,
+        `store ${Number.isNaN(size) ? 'in PostgreSQL' : formatBytes(size)}`,
     );
     return 0;
   } finally {

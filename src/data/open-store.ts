@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
+import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
-import { sqliteSearchIndex } from './search-index.js';
+import { postgresSearchIndex, sqliteSearchIndex } from './search-index.js';
 import { SqlStore } from './sql-store.js';
 import type { ContentStore, QueryEvent } from './store.js';
 import type { Database } from './tables.js';
@@ -48,10 +49,13 @@ function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
 export interface OpenStoreOptions {
   /** Called after every statement the store runs. */
   onQuery?: (event: QueryEvent) => void;
+  /** PostgreSQL only: the schema to work in (tests give each store its own). */
+  searchPath?: string;
 }
 
 /** Opens the store a DATABASE_URL names. The caller runs `migrate()`. */
 export function openStore(config: DatabaseConfig, options: OpenStoreOptions = {}): ContentStore {
+  if (config.kind === 'postgres') return openPostgresStore(config, options);
   if (config.path !== ':memory:') mkdirSync(dirname(config.path), { recursive: true });
   const sqlite = new SQLite(config.path);
   // WAL lets readers proceed while an import writes; NORMAL sync is durable
@@ -71,4 +75,31 @@ export function openStore(config: DatabaseConfig, options: OpenStoreOptions = {}
       : undefined,
   });
   return new SqlStore(db, sqliteSearchIndex);
+}
+
+// PostgreSQL's bigint comes back as a string by default (it may not fit a JavaScript number);
+// the store's bigints are epoch milliseconds and counts, which do.
+pg.types.setTypeParser(pg.types.builtins.INT8, Number);
+
+/**
+ * The PostgreSQL store: the same SqlStore over a `pg` pool of `poolSize`
+ * connections, each with `statement_timeout` set to the request deadline so
+ * a statement still running when its request gives up is stopped by the
+ * database as well.
+ */
+function openPostgresStore(config: Extract<DatabaseConfig, { kind: 'postgres' }>, { onQuery, searchPath }: OpenStoreOptions): ContentStore {
+  const pool = new pg.Pool({
+    connectionString: config.url,
+    max: config.poolSize,
+    options: [`-c statement_timeout=${config.statementTimeoutMs}`, ...(searchPath ? [`-c search_path=${searchPath}`] : [])].join(' '),
+  });
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool }),
+    log: onQuery
+      ? (event) => {
+          if (event.level === 'query') onQuery({ sql: event.query.sql, durationMs: event.queryDurationMillis });
+        }
+      : undefined,
+  });
+  return new SqlStore(db, postgresSearchIndex, searchPath);
 }

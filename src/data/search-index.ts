@@ -78,3 +78,79 @@ export function ftsExpression(terms: readonly string[], mode: 'all' | 'any'): st
   });
   return phrases.join(mode === 'all' ? ' ' : ' OR ');
 }
+
+/** The most positions PostgreSQL keeps for one lexeme. */
+const MAX_POSITIONS = 256;
+
+/**
+ * A `tsvector` literal built from our own segmented terms, with positions
+ * (so a term said often counts more) and weights (title A, body D). Built
+ * here rather than by `to_tsvector`, whose parser may drop CJK characters
+ * depending on the database's locale; the text is already segmented.
+ */
+export function tsvectorLiteral(doc: Pick<SearchDocument, 'title' | 'body'>): string {
+  const positions = new Map<string, string[]>();
+  let position = 0;
+  const add = (text: string, weight: 'A' | 'D') => {
+    for (const term of text.split(' ')) {
+      if (term === '') continue;
+      position = Math.min(position + 1, 16383);
+      const list = positions.get(term) ?? [];
+      if (list.length < MAX_POSITIONS) list.push(`${position}${weight}`);
+      positions.set(term, list);
+    }
+  };
+  add(doc.title, 'A');
+  add(doc.body, 'D');
+  return [...positions].map(([term, list]) => `${quoteLexeme(term)}:${list.join(',')}`).join(' ');
+}
+
+/** A `tsquery` literal: every term a quoted lexeme, so nothing a user types is read as query syntax. */
+export function tsqueryLiteral(terms: readonly string[], mode: 'all' | 'any'): string {
+  if (terms.length === 0) throw new Error('a search needs at least one term');
+  return terms
+    .map((term) => ([...term].length === 1 && isCjkTerm(term) ? `${quoteLexeme(term)}:*` : quoteLexeme(term)))
+    .join(mode === 'all' ? ' & ' : ' | ');
+}
+
+function quoteLexeme(term: string): string {
+  return `'${term.replaceAll('\\', '\\\\').replaceAll("'", "''")}'`;
+}
+
+/** Title matches weigh ten times body matches: ts_rank's weights are {D, C, B, A}. */
+const PG_SCORE = sql`ts_rank('{0.1, 0.1, 0.1, 1.0}', article_search.document, q.query)::float8`;
+
+/** PostgreSQL: a `tsvector` per article in `article_search`, a GIN index, ts_rank for relevance. */
+export const postgresSearchIndex: SearchIndex = {
+  matches(terms, mode) {
+    return sql<{ article_id: number; score: number }>`(
+      SELECT article_search.article_id, ${PG_SCORE} AS score
+      FROM article_search, (SELECT ${tsqueryLiteral(terms, mode)}::tsquery AS query) q
+      WHERE article_search.document @@ q.query)`;
+  },
+  topMatches(terms, mode, { excludeIds, maxScore, limit }) {
+    const conditions = [sql`article_search.document @@ q.query`];
+    if (excludeIds?.length) conditions.push(sql`article_search.article_id NOT IN (${sql.join(excludeIds.map(Number))})`);
+    if (maxScore !== undefined) conditions.push(sql`${PG_SCORE} <= ${maxScore}`);
+    return sql<{ article_id: number; score: number }>`(
+      SELECT article_search.article_id, ${PG_SCORE} AS score
+      FROM article_search, (SELECT ${tsqueryLiteral(terms, mode)}::tsquery AS query) q
+      WHERE ${sql.join(conditions, sql` AND `)}
+      ORDER BY score DESC LIMIT ${limit})`;
+  },
+  matchingIds(terms, mode) {
+    return sql<{ article_id: number }>`(
+      SELECT article_id FROM article_search WHERE document @@ ${tsqueryLiteral(terms, mode)}::tsquery)`;
+  },
+  async write(trx, articleId, doc) {
+    await sql`INSERT INTO article_search (article_id, document) VALUES (${articleId}, ${tsvectorLiteral(doc)}::tsvector)
+      ON CONFLICT (article_id) DO UPDATE SET document = excluded.document`.execute(trx);
+  },
+  async addTermCounts(trx, deltas) {
+    if (deltas.size === 0) return;
+    await sql`INSERT INTO search_terms (term, articles)
+      SELECT key, value::int FROM jsonb_each_text(${JSON.stringify(Object.fromEntries(deltas))}::jsonb)
+      ON CONFLICT (term) DO UPDATE SET articles = search_terms.articles + excluded.articles`.execute(trx);
+    if ([...deltas.values()].some((d) => d < 0)) await trx.deleteFrom('search_terms').where('articles', '<=', 0).execute();
+  },
+};

@@ -1,4 +1,4 @@
-import { Migrator, sql, SqliteAdapter, type Kysely, type Selectable, type SqlBool, type Transaction } from 'kysely';
+import { Migrator, PostgresAdapter, sql, SqliteAdapter, type Kysely, type Selectable, type SqlBool, type Transaction } from 'kysely';
 import type { ParsedPage } from '../ingest/parse-page.js';
 import { slugify } from '../text/slug.js';
 import { migrationProvider } from './migrations/index.js';
@@ -42,7 +42,13 @@ export class SqlStore implements ContentStore {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly search: SearchIndex,
+    /** The PostgreSQL schema the store lives in, when not the default: Kysely looks for its migration tables by schema. */
+    private readonly schema?: string,
   ) {}
+
+  private migrator(): Migrator {
+    return new Migrator({ db: this.db, provider: migrationProvider, ...(this.schema ? { migrationTableSchema: this.schema } : {}) });
+  }
 
   /**
    * Runs every pending migration. Safe when several instances start at once:
@@ -55,7 +61,7 @@ export class SqlStore implements ContentStore {
     const sqlite = this.db.getExecutor().adapter instanceof SqliteAdapter;
     if (sqlite) await sql`begin immediate`.execute(this.db);
     try {
-      const { error, results } = await new Migrator({ db: this.db, provider: migrationProvider }).migrateToLatest();
+      const { error, results } = await this.migrator().migrateToLatest();
       if (error) {
         const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
         throw new Error(`migration ${failed} failed`, { cause: error });
@@ -68,7 +74,7 @@ export class SqlStore implements ContentStore {
   }
 
   async checkReady(): Promise<void> {
-    const migrations = await new Migrator({ db: this.db, provider: migrationProvider }).getMigrations();
+    const migrations = await this.migrator().getMigrations();
     const pending = migrations.filter((m) => !m.executedAt).map((m) => m.name);
     if (pending.length) throw new Error(`migrations not run: ${pending.join(', ')}`);
   }
@@ -753,6 +759,12 @@ export class SqlStore implements ContentStore {
         }
       }
       await this.search.addTermCounts(trx, cache.termDeltas);
+      // PostgreSQL's serial columns do not notice ids written explicitly: move each sequence past them.
+      if (trx.getExecutor().adapter instanceof PostgresAdapter) {
+        for (const table of ['sections', 'articles', 'tags']) {
+          await sql`SELECT setval(pg_get_serial_sequence(${table}, 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM ${sql.table(table)}), false)`.execute(trx);
+        }
+      }
     });
   }
 

@@ -1,11 +1,13 @@
 import type { Kysely } from 'kysely';
+import { generatedId } from './dialect.js';
 
 // Migrations take an untyped Kysely: they describe the schema as it was at
 // their time, not as the current table types say.
 export async function up(db: Kysely<unknown>): Promise<void> {
+  const [idType, id] = generatedId(db);
   await db.schema
     .createTable('sections')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', idType, id)
     .addColumn('slug', 'text', (c) => c.notNull().unique())
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('parent_id', 'integer', (c) => c.references('sections.id'))
@@ -16,7 +18,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   await db.schema
     .createTable('articles')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', idType, id)
     .addColumn('slug', 'text', (c) => c.notNull().unique())
     .addColumn('title', 'text', (c) => c.notNull())
     .addColumn('source_name', 'text')
@@ -52,7 +54,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   await db.schema
     .createTable('tags')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', idType, id)
     .addColumn('slug', 'text', (c) => c.notNull().unique())
     .addColumn('name', 'text', (c) => c.notNull().unique())
     .execute();

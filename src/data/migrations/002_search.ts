@@ -1,4 +1,5 @@
 import { sql, SqliteAdapter, type Kysely } from 'kysely';
+import { isPostgres } from './dialect.js';
 import { searchDocument } from '../search-document.js';
 import type { ContentBlock } from '../types.js';
 
@@ -6,8 +7,9 @@ import type { ContentBlock } from '../types.js';
 // table is contentless: the text lives in `articles`, the index holds only
 // terms, and `contentless_delete` lets a re-imported article replace its row.
 export async function up(db: Kysely<unknown>): Promise<void> {
+  if (isPostgres(db)) return upPostgres(db);
   if (!(db.getExecutor().adapter instanceof SqliteAdapter)) {
-    throw new Error('migration 002_search: this version of newsgraph builds its search index on SQLite only');
+    throw new Error('migration 002_search: newsgraph builds its search index on SQLite or PostgreSQL only');
   }
   await sql`CREATE VIRTUAL TABLE article_search USING fts5(
     title, body,
@@ -33,6 +35,21 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   for (const [term, articles] of counts) {
     await sql`INSERT INTO search_terms (term, articles) VALUES (${term}, ${articles})`.execute(db);
   }
+}
+
+// PostgreSQL: one tsvector per article, built from the same segmented terms (search-index.ts),
+// under a GIN index. Nothing to backfill: this migration runs on an empty PostgreSQL store.
+async function upPostgres(db: Kysely<unknown>): Promise<void> {
+  await sql`CREATE TABLE article_search (
+    article_id integer PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+    document tsvector NOT NULL
+  )`.execute(db);
+  await sql`CREATE INDEX article_search_document ON article_search USING gin (document)`.execute(db);
+  await db.schema
+    .createTable('search_terms')
+    .addColumn('term', 'text', (c) => c.primaryKey())
+    .addColumn('articles', 'integer', (c) => c.notNull())
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
