@@ -5,16 +5,13 @@ import { StoreNotEmptyError } from '../data/errors.js';
 import { openStore } from '../data/open-store.js';
 import type { ContentStore } from '../data/store.js';
 import { collectPageFiles, importFiles } from './import-pages.js';
-import { importFromFile, TransferFileError } from './transfer-file.js';
+import { describeCounts, importFromFile, TransferFileError } from './transfer-file.js';
 
 async function importExport(store: ContentStore, path: string): Promise<number> {
   const started = performance.now();
   try {
     const { file, store: stored } = await importFromFile(store, path);
-    const c = stored.counts;
-    console.log(
-      `imported ${c.sections} sections, ${c.tags} tags, ${c.articles} articles with ${c.revisions} revisions, ${c.teaserLists} teaser lists from ${path} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
-    );
+    console.log(`imported ${describeCounts(stored.counts)} from ${path} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     console.log(`checksum of the file  ${file.checksum}`);
     console.log(`checksum of the store ${stored.checksum}`);
     if (file.checksum !== stored.checksum || JSON.stringify(file.counts) !== JSON.stringify(stored.counts)) {

@@ -1,7 +1,7 @@
 // npm run export -- FILE: writes the configured store's whole content to FILE as JSON Lines.
 import { ConfigError, loadConfig } from '../config.js';
 import { openStore } from '../data/open-store.js';
-import { exportToFile } from './transfer-file.js';
+import { describeCounts, exportToFile } from './transfer-file.js';
 
 async function main(argv: string[]): Promise<number> {
   if (argv.length !== 1 || argv[0] === '--help') {
@@ -14,9 +14,7 @@ async function main(argv: string[]): Promise<number> {
     await store.migrate();
     const started = performance.now();
     const { counts, checksum } = await exportToFile(store, argv[0]!);
-    console.log(
-      `exported ${counts.sections} sections, ${counts.tags} tags, ${counts.articles} articles with ${counts.revisions} revisions, ${counts.teaserLists} teaser lists to ${argv[0]} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
-    );
+    console.log(`exported ${describeCounts(counts)} to ${argv[0]} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     console.log(`checksum ${checksum}`);
     return 0;
   } finally {

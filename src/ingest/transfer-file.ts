@@ -12,6 +12,11 @@ import {
   type TransferCounts,
 } from '../data/transfer.js';
 
+/** `14 sections, 189 tags, 100000 articles with 0 revisions, 13 teaser lists`: what both commands print. */
+export function describeCounts(c: TransferCounts): string {
+  return `${c.sections} sections, ${c.tags} tags, ${c.articles} articles with ${c.revisions} revisions, ${c.teaserLists} teaser lists`;
+}
+
 export interface TransferResult {
   counts: TransferCounts;
   checksum: string;
