@@ -2,10 +2,10 @@ import { defineConfig, type TestProjectConfiguration } from 'vitest/config';
 
 // The contract suite: every file that drives the real schema over a test store. It runs once on
 // SQLite and, when TEST_DATABASE_URL names a PostgreSQL database, once more on PostgreSQL (each
-// store in a fresh schema of its own, dropped afterwards; see tests/helpers.ts).
+// store in a fresh schema or database of its own, dropped afterwards; see tests/helpers.ts).
 const CONTRACT = [
   'article', 'articles', 'caching', 'concurrency', 'conformance', 'deadline', 'editorial', 'executor', 'http', 'importer',
-  'limits', 'lists', 'operations', 'production', 'related', 'safelist', 'search', 'section', 'transfer',
+  'instances', 'limits', 'lists', 'operations', 'production', 'related', 'safelist', 'search', 'section', 'transfer',
 ].map((name) => `tests/${name}.test.ts`);
 
 const postgres = process.env.TEST_DATABASE_URL;

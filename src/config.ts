@@ -214,7 +214,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
 
   // PostgreSQL statements stop at the request deadline too, in the database, not only in newsgraph.
   const poolText = get('PG_POOL_SIZE');
-  if (!/^\d+$/.test(poolText) || Number(poolText) < 1) problems.push(`PG_POOL_SIZE must be a whole number of at least 1, got "${poolText}"`);
+  // Two at least: seeding a fresh store holds one connection for its lock while it writes through another.
+  if (!/^\d+$/.test(poolText) || Number(poolText) < 2) problems.push(`PG_POOL_SIZE must be a whole number of at least 2, got "${poolText}"`);
   if (database?.kind === 'postgres') database = { ...database, poolSize: Number(poolText), statementTimeoutMs: positive('REQUEST_TIMEOUT_MS') };
 
   if (problems.length > 0 || !database) throw new ConfigError(problems);

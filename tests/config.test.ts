@@ -65,7 +65,7 @@ describe('configuration from the environment', () => {
       statementTimeoutMs: 4000,
     });
     expect(loadConfig({ DATABASE_URL: 'postgresql://news@db/news' }).database).toMatchObject({ kind: 'postgres', poolSize: 10, statementTimeoutMs: 10_000 });
-    expect(() => loadConfig({ DATABASE_URL: 'postgres://db/news', PG_POOL_SIZE: '0' })).toThrow(/PG_POOL_SIZE must be a whole number of at least 1/);
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://db/news', PG_POOL_SIZE: '1' })).toThrow(/PG_POOL_SIZE must be a whole number of at least 2/);
   });
 
   it('reports every invalid variable at once', () => {

@@ -80,6 +80,25 @@ export async function createTestStore({ seed = true, onQuery }: { seed?: boolean
   };
 }
 
+/**
+ * A DATABASE_URL for a fresh, empty store that processes of their own open (the server, the
+ * CLIs): a SQLite file in a new temporary folder, or on the PostgreSQL half a new database on
+ * the test server. `drop` removes it, ending any connection still open to it.
+ */
+export async function createFreshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  if (TEST_STORE === 'postgres') {
+    const base = process.env.TEST_DATABASE_URL;
+    if (!base) throw new Error('TEST_STORE=postgres needs TEST_DATABASE_URL (postgres://USER@HOST:PORT/DATABASE)');
+    const name = `newsgraph_test_${randomUUID().replaceAll('-', '')}`;
+    await withPostgres(base, (client) => client.query(`CREATE DATABASE ${name}`));
+    const url = new URL(base);
+    url.pathname = `/${name}`;
+    return { url: url.href, drop: async () => void (await withPostgres(base, (client) => client.query(`DROP DATABASE ${name} WITH (FORCE)`))) };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'newsgraph-db-'));
+  return { url: `sqlite:${join(dir, 'newsgraph.db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+}
+
 async function withPostgres<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();

@@ -6,7 +6,7 @@ import { createClient } from '@redis/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisResponseCache, type RedisClient } from '../src/cache/redis-cache.js';
 import { addToken } from '../src/auth/tokens.js';
-import { startMainProcess, type MainProcess } from './helpers.js';
+import { createFreshDatabase, startMainProcess, TEST_STORE, type MainProcess } from './helpers.js';
 
 // Redis runs on this kind of machine (127.0.0.1:6379) before every session and in CI. Each run
 // works under a key prefix of its own and deletes its keys afterwards.
@@ -57,9 +57,10 @@ describe('the response cache in Redis', () => {
   });
 });
 
-describe('two instances sharing a store and Redis', () => {
+describe(`two instances sharing a ${TEST_STORE === 'postgres' ? 'PostgreSQL' : 'SQLite'} store and Redis`, () => {
   const prefix = `newsgraph-test-${randomUUID()}:`;
   let dir: string;
+  let database: Awaited<ReturnType<typeof createFreshDatabase>> | undefined;
   let a: MainProcess;
   let b: MainProcess;
   let token: string;
@@ -68,7 +69,8 @@ describe('two instances sharing a store and Redis', () => {
     dir = mkdtempSync(join(tmpdir(), 'newsgraph-redis-'));
     const tokensFile = join(dir, 'tokens.json');
     token = await addToken(tokensFile, { name: 'night-desk', role: 'EDITOR' });
-    const env = { DATABASE_URL: `sqlite:${join(dir, 'shared.db')}`, REDIS_URL, REDIS_PREFIX: prefix, NEWSGRAPH_TOKENS_FILE: tokensFile };
+    database = await createFreshDatabase();
+    const env = { DATABASE_URL: database.url, REDIS_URL, REDIS_PREFIX: prefix, NEWSGRAPH_TOKENS_FILE: tokensFile };
     a = await startMainProcess(env); // migrates and seeds the empty store
     b = await startMainProcess(env);
     client = createClient({ url: REDIS_URL });
@@ -83,6 +85,7 @@ describe('two instances sharing a store and Redis', () => {
       await dropPrefix(client, prefix);
       await client.quit();
     }
+    await database?.drop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -134,18 +137,26 @@ describe('two instances sharing a store and Redis', () => {
     });
     expect(((await register.json()) as { data: unknown }).data).toEqual({ article: { slug: SLUG } });
     const search = new URLSearchParams({ variables: JSON.stringify({ slug: SLUG }), extensions: JSON.stringify(extensions) });
-    const byHash = await fetch(`${b.address}/graphql?${search}`, { headers: { 'apollo-require-preflight': 'true' } });
-    expect(await byHash.json()).toEqual({ data: { article: { slug: SLUG } } });
+    // Apollo stores a registration without awaiting it, so the answer can come back before the
+    // write reaches Redis; a client told PersistedQueryNotFound sends the text again (the APQ
+    // protocol). Here: ask b until the registration is there, for up to two seconds.
+    let byHash: unknown;
+    for (const deadline = Date.now() + 2_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 20))) {
+      byHash = await (await fetch(`${b.address}/graphql?${search}`, { headers: { 'apollo-require-preflight': 'true' } })).json();
+      if (!JSON.stringify(byHash).includes('PERSISTED_QUERY_NOT_FOUND')) break;
+    }
+    expect(byHash).toEqual({ data: { article: { slug: SLUG } } });
   });
 });
 
-describe('instances starting at once on a fresh store', () => {
+describe(`instances starting at once on a fresh ${TEST_STORE === 'postgres' ? 'PostgreSQL' : 'SQLite'} store`, () => {
   it('migrate it once and seed it once', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'newsgraph-start-'));
-    const database = join(dir, 'fresh.db');
-    const started = await Promise.all([1, 2, 3].map(() => startMainProcess({ DATABASE_URL: `sqlite:${database}` })));
+    const database = await createFreshDatabase();
+    const started = await Promise.allSettled([1, 2, 3].map(() => startMainProcess({ DATABASE_URL: database.url })));
     try {
-      for (const instance of started) {
+      const failed = started.find((outcome) => outcome.status === 'rejected');
+      if (failed) throw failed.reason;
+      for (const instance of started.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []))) {
         expect((await fetch(`${instance.address}/ready`)).status).toBe(200);
         const response = await fetch(`${instance.address}/graphql`, {
           method: 'POST',
@@ -156,11 +167,12 @@ describe('instances starting at once on a fresh store', () => {
         expect(await response.json()).toEqual({ data: { articles: { totalCount: 1 }, sections: [{ slug: 'shouye' }, { slug: 'yuanchuang' }] } });
       }
     } finally {
-      for (const instance of started) {
-        instance.child.kill('SIGTERM');
-        await instance.exited;
+      for (const outcome of started) {
+        if (outcome.status === 'rejected') continue;
+        outcome.value.child.kill('SIGTERM');
+        await outcome.value.exited;
       }
-      rmSync(dir, { recursive: true, force: true });
+      await database.drop();
     }
   }, 30_000);
 });

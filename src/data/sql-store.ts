@@ -84,6 +84,23 @@ export class SqlStore implements ContentStore {
     return row === undefined;
   }
 
+  async withStartupLock<T>(work: () => Promise<T>): Promise<T> {
+    // SQLite: every write transaction is immediate, so seeding is already taken in turn, and a
+    // second seeding finds every page unchanged. PostgreSQL: two instances inserting the same
+    // seed page would collide on its slug, so the whole seeding holds a session advisory lock,
+    // keyed by schema, on a connection of its own (PG_POOL_SIZE is at least 2 for this).
+    if (this.db.getExecutor().adapter instanceof SqliteAdapter) return work();
+    return this.db.connection().execute(async (connection) => {
+      const key = sql`hashtext('newsgraph start-up ' || current_schema())`;
+      await sql`SELECT pg_advisory_lock(${key})`.execute(connection);
+      try {
+        return await work();
+      } finally {
+        await sql`SELECT pg_advisory_unlock(${key})`.execute(connection);
+      }
+    });
+  }
+
   async close(): Promise<void> {
     await this.db.destroy();
   }

@@ -94,6 +94,12 @@ export interface ContentStore {
   checkReady(): Promise<void>;
   /** Whether the store holds no article yet (a fresh store is seeded from data/). */
   isEmpty(): Promise<boolean>;
+  /**
+   * Runs `work` holding the store's start-up lock: instances starting at once
+   * on a fresh store seed it one after another, and the later ones find it
+   * seeded. Meant for start-up only; other writes need no lock.
+   */
+  withStartupLock<T>(work: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 
   /** Articles by id; null for an unknown id and, unless `includeHidden`, for an article the public may not see. */

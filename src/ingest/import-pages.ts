@@ -67,7 +67,12 @@ async function importOne(store: ContentStore, file: string): Promise<ImportOutco
 
 /** Fills an empty store from the shipped pages; a store that has content is left alone. */
 export async function seedIfEmpty(store: ContentStore, seedPath: string | null): Promise<ImportOutcome[]> {
-  if (seedPath === null || !(await store.isEmpty())) return [];
+  if (seedPath === null) return [];
+  return store.withStartupLock(() => seedEmpty(store, seedPath));
+}
+
+async function seedEmpty(store: ContentStore, seedPath: string): Promise<ImportOutcome[]> {
+  if (!(await store.isEmpty())) return [];
   const { files, missing } = await collectPageFiles([resolve(seedPath)]);
   if (missing.length) throw new Error(`SEED_PATH ${seedPath} does not exist`);
   const outcomes = await importFiles(store, files);
