@@ -192,6 +192,36 @@ describe('search in Chinese', () => {
     expect(times.map(Date.parse)).toEqual([...times.map(Date.parse)].sort((a, b) => b - a));
   });
 
+  it('pages from articles holding the words in their titles into those holding them only in the body, without a gap', async () => {
+    // Eight articles have 潮汐能 in the title (three twice), eight only in the body (one to four times),
+    // at varied times: paging three at a time must walk exactly the order of one long page, and that
+    // order is relevance, then recency. (On PostgreSQL the first pages come from the title index alone.)
+    let minute = 20_000;
+    for (let i = 0; i < 8; i++) {
+      const title = i < 3 ? `潮汐能专题：潮汐能电站第${i}期` : `潮汐能电站第${i}期`;
+      await addPage(t.store, { title, paragraphs: ['海边的电站今年并网。'], time: beijingTime(minute + ((i * 37) % 11)), source: `潮汐甲${i}` });
+      const mentions = Array.from({ length: 1 + (i % 4) }, () => '潮汐能').join('，');
+      await addPage(t.store, { title: `海岸观察第${i}期`, paragraphs: [`记者走访发现：${mentions}。`], time: beijingTime(minute + ((i * 53) % 13)), source: `潮汐乙${i}` });
+      minute += 20;
+    }
+    const whole = (await search('潮汐能', { first: 50 })).search;
+    expect(whole.totalCount).toBe(16);
+    const titled = whole.edges.map((e) => e.node.article.title.includes('潮汐能'));
+    expect(titled).toEqual([...Array(8).fill(true), ...Array(8).fill(false)]);
+    const scores = whole.edges.map((e) => e.node.score);
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+    const walked: string[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const page: Result = await search('潮汐能', { first: 3, after });
+      expect(page.search.totalCount).toBe(16);
+      walked.push(...page.search.edges.map((e) => e.node.article.slug));
+      if (!page.search.pageInfo.hasNextPage) break;
+      after = page.search.pageInfo.endCursor;
+    }
+    expect(walked).toEqual(whole.edges.map((e) => e.node.article.slug));
+  });
+
   it('applies the same filters as lists', async () => {
     const { search: result } = await search('发布', { filter: { section: 'shouji' } });
     expect(result.edges.map((e) => e.node.article.title).sort()).toEqual(['华为发布鸿蒙操作系统新版本', '苹果发布iPhone 15，首发A17芯片']);

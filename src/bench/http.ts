@@ -12,7 +12,9 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { parseDatabaseUrl } from '../config.js';
+import { createClient } from '@redis/client';
+import pg from 'pg';
+import { parseDatabaseUrl, type DatabaseConfig } from '../config.js';
 import type { RecordedAnswer } from './ceiling.js';
 import { drive, pace, type BenchRequest, type Cursor, type Expected, type Mismatch, type RunResult, type Workload } from './load.js';
 import { freePort, serverCommand } from './server-command.js';
@@ -82,10 +84,8 @@ let logs = 0;
 
 async function main(): Promise<void> {
   const database = parseDatabaseUrl(STORE_URL, ROOT);
-  // Fixtures are picked by reading the SQLite file directly.
-  if (database.kind !== 'sqlite') throw new Error('npm run bench runs on a SQLite store (BENCH_DATABASE_URL=sqlite:PATH) for now');
-  const store = database.path;
-  if (!existsSync(store)) await buildStore(store);
+  if (database.kind === 'sqlite' && !existsSync(database.path)) await buildStore(database.path);
+  const store = describeStore(database);
   progress('building dist/ (npm run build)');
   server = serverCommand();
 
@@ -93,7 +93,7 @@ async function main(): Promise<void> {
   const startups = [newsgraph.startupMs];
   const peaks: number[] = [];
   progress(`newsgraph ready in ${Math.round(newsgraph.startupMs)} ms; collecting fixtures through the API`);
-  const fixtures = await collectFixtures(newsgraph, store);
+  const fixtures = await collectFixtures(newsgraph, database);
   const rows: Row[] = [];
   const notes: string[] = [];
 
@@ -156,12 +156,40 @@ async function main(): Promise<void> {
 /** What `npm start` runs, built once when the bench starts. */
 let server: { command: string; args: string[] } | undefined;
 
+/**
+ * With REDIS_URL set, the servers keep their caches in Redis, as instances scaled out do. Each
+ * server started gets a key prefix of its own, so a fresh server finds an empty cache there as it
+ * would in memory; the bench deletes its keys when it ends.
+ */
+const REDIS_URL = process.env.REDIS_URL || undefined;
+const REDIS_RUN_PREFIX = `newsgraph-bench:${process.pid}-${Date.now()}:`;
+let starts = 0;
+
 function newsgraphCommand(port: number): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
   if (!server) throw new Error('the server has not been built yet');
   return {
     ...server,
-    env: { ...process.env, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', DATABASE_URL: STORE_URL },
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: STORE_URL,
+      ...(REDIS_URL ? { REDIS_PREFIX: `${REDIS_RUN_PREFIX}${++starts}:` } : {}),
+    },
   };
+}
+
+async function dropRedisKeys(): Promise<void> {
+  if (!REDIS_URL) return;
+  const client = createClient({ url: REDIS_URL });
+  await client.connect();
+  try {
+    for await (const keys of client.scanIterator({ MATCH: `${REDIS_RUN_PREFIX}*`, COUNT: 1000 })) if (keys.length) await client.del(keys);
+  } finally {
+    await client.quit();
+  }
 }
 
 async function startNewsgraph(): Promise<Server> {
@@ -290,9 +318,14 @@ interface Fixtures {
   terms: string[];
 }
 
-async function collectFixtures(server: Server, store: string): Promise<Fixtures> {
+async function collectFixtures(server: Server, database: DatabaseConfig): Promise<Fixtures> {
   type Page = { articles: { nodes: { slug: string }[]; pageInfo: { endCursor: string | null; hasNextPage: boolean } } };
   const total = (await graphql<{ articles: { totalCount: number } }>(server, '{ articles(first: 1) { totalCount } }')).articles.totalCount;
+  if (total < 1_000) {
+    throw new Error(
+      `the store holds ${total} articles; fill it first (npm run corpus -- --articles ${ARTICLES}, or npm run import -- EXPORT.jsonl into an empty store)`,
+    );
+  }
   const slugs: string[] = [];
   for (let after: string | null = null; slugs.length < Math.min(total, MAX_SLUGS); ) {
     const page: Page = await graphql<Page>(server, 'query Slugs($after: String) { articles(first: 100, after: $after) { nodes { slug } pageInfo { endCursor hasNextPage } } }', { after });
@@ -310,7 +343,7 @@ async function collectFixtures(server: Server, store: string): Promise<Fixtures>
   const warm = take(2_000);
   const uncached = slugs.slice(taken);
   const sections = (await graphql<{ sections: { slug: string }[] }>(server, '{ sections { slug } }')).sections.map((section) => section.slug);
-  return { total, cached, mix, uniquePool, warm, uncached, sections, terms: searchTerms(store, 50) };
+  return { total, cached, mix, uniquePool, warm, uncached, sections, terms: await searchTerms(database, 50) };
 }
 
 /**
@@ -318,16 +351,37 @@ async function collectFixtures(server: Server, store: string): Promise<Fixtures>
  * Chinese words of two to four characters at evenly spaced ranks of how many articles hold them,
  * so a few very common words and many ordinary and rare ones, as readers type them.
  */
-function searchTerms(store: string, count: number): string[] {
-  const db = new Database(store, { readonly: true, fileMustExist: true });
-  try {
-    const rows = db.prepare('SELECT term FROM search_terms WHERE articles > 1 ORDER BY articles DESC, term').all() as { term: string }[];
-    const words = rows.map((row) => row.term).filter((term) => /^\p{Script=Han}{2,4}$/u.test(term));
-    if (words.length < count) throw new Error(`the store holds only ${words.length} usable search words`);
-    return Array.from({ length: count }, (_, i) => words[Math.floor((i * words.length) / count)]!);
-  } finally {
-    db.close();
+async function searchTerms(database: DatabaseConfig, count: number): Promise<string[]> {
+  const statistics = 'SELECT term FROM search_terms WHERE articles > 1 ORDER BY articles DESC, term';
+  let terms: string[];
+  if (database.kind === 'sqlite') {
+    const db = new Database(database.path, { readonly: true, fileMustExist: true });
+    try {
+      terms = (db.prepare(statistics).all() as { term: string }[]).map((row) => row.term);
+    } finally {
+      db.close();
+    }
+  } else {
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      // ORDER BY term in the C collation, as SQLite compares: the same store gives the same words.
+      terms = (await client.query<{ term: string }>(`${statistics} COLLATE "C"`)).rows.map((row) => row.term);
+    } finally {
+      await client.end();
+    }
   }
+  const words = terms.filter((term) => /^\p{Script=Han}{2,4}$/u.test(term));
+  if (words.length < count) throw new Error(`the store holds only ${words.length} usable search words`);
+  return Array.from({ length: count }, (_, i) => words[Math.floor((i * words.length) / count)]!);
+}
+
+/** The store as the report names it: a SQLite path, or a PostgreSQL URL without its password. */
+function describeStore(database: DatabaseConfig): string {
+  if (database.kind === 'sqlite') return database.path;
+  const url = new URL(database.url);
+  if (url.password) url.password = '***';
+  return `PostgreSQL ${url.href}`;
 }
 
 async function graphql<T>(server: Server, query: string, variables: Record<string, unknown> = {}): Promise<T> {
@@ -584,7 +638,7 @@ function printReport({ store, fixtures, uncachedCount, startups, rows, atRate, p
   ];
   const table = (header: string[], body: string[][]) => [header, header.map(() => '---'), ...body].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 
-  console.log(`\nnewsgraph over HTTP: ${fixtures.total.toLocaleString('en')} articles in ${store}`);
+  console.log(`\nnewsgraph over HTTP: ${fixtures.total.toLocaleString('en')} articles in ${store}${REDIS_URL ? `; caches in Redis (${REDIS_URL})` : ''}`);
   console.log(`${cpu}, ${availableParallelism()} cores; node ${process.version}; the load generator runs in the bench process`);
   console.log(`${CONNECTIONS} connections, pipelining 1, ${SECONDS} s runs after ${WARMUP_SECONDS} s warm-ups; start-up (spawn to /ready 200): ${startups.map((ms) => `${number(ms)} ms`).join(', restart ')}`);
   console.log(
@@ -729,6 +783,7 @@ function sleep(ms: number): Promise<void> {
 async function shutdown(): Promise<void> {
   await Promise.all([...children].map(stopChild));
   rmSync(tmp, { recursive: true, force: true });
+  await dropRedisKeys();
 }
 
 // Children and temporary files go with the bench however it ends.

@@ -161,6 +161,13 @@ export class SqlStore implements ContentStore {
   }
 
   async searchArticles(query: SearchQuery): Promise<SearchMatch[]> {
+    // A full page from the leading tier is exact: every match outside the tier ranks below every
+    // match in it, and within it the order (score, then recency) is the full ranking's.
+    const leading = this.search.leadingMatches?.(query.terms, query.mode);
+    if (leading) {
+      const page = await this.searchJoined(query, leading);
+      if (page.length === query.limit) return page;
+    }
     return (narrowsBeyondExclusions(query.filter) ? null : await this.searchIndexFirst(query)) ?? this.searchJoined(query);
   }
 
@@ -196,9 +203,12 @@ export class SqlStore implements ContentStore {
     return page;
   }
 
-  private async searchJoined({ terms, mode, filter, after, limit }: SearchQuery): Promise<SearchMatch[]> {
+  private async searchJoined(
+    { terms, mode, filter, after, limit }: SearchQuery,
+    matches = this.search.matches(terms, mode),
+  ): Promise<SearchMatch[]> {
     let query = this.db
-      .selectFrom(this.search.matches(terms, mode).as('m'))
+      .selectFrom(matches.as('m'))
       .innerJoin('articles', 'articles.id', 'm.article_id')
       .selectAll('articles')
       .select('m.score')
@@ -218,24 +228,36 @@ export class SqlStore implements ContentStore {
   }
 
   async countSearchMatches({ terms, mode, filter }: Pick<SearchQuery, 'terms' | 'mode' | 'filter'>): Promise<number> {
-    let query = this.db.selectFrom(this.search.matchingIds(terms, mode).as('m'));
-    if (narrowsBeyondExclusions(filter) || filter?.excludeIds?.length) {
-      const row = await query
-        .innerJoin('articles', 'articles.id', 'm.article_id')
+    return this.counting(async (db) => {
+      const query = db.selectFrom(this.search.matchingIds(terms, mode).as('m'));
+      if (narrowsBeyondExclusions(filter) || filter?.excludeIds?.length) {
+        const row = await query
+          .innerJoin('articles', 'articles.id', 'm.article_id')
+          .select((eb) => eb.fn.countAll<number | string>().as('count'))
+          .where(filterCondition(filter))
+          .executeTakeFirstOrThrow();
+        return Number(row.count);
+      }
+      // Without a filter the index counts alone, less the few hidden articles that match.
+      const all = await query.select((eb) => eb.fn.countAll<number | string>().as('count')).executeTakeFirstOrThrow();
+      if (filter?.includeHidden) return Number(all.count);
+      const hidden = await db
+        .selectFrom(this.search.matchingIds(terms, mode).as('m'))
         .select((eb) => eb.fn.countAll<number | string>().as('count'))
-        .where(filterCondition(filter))
+        .where(sql<SqlBool>`m.article_id IN (${hiddenIds(Date.now())})`)
         .executeTakeFirstOrThrow();
-      return Number(row.count);
-    }
-    // Without a filter the index counts alone, less the few hidden articles that match.
-    const all = await query.select((eb) => eb.fn.countAll<number | string>().as('count')).executeTakeFirstOrThrow();
-    if (filter?.includeHidden) return Number(all.count);
-    const hidden = await this.db
-      .selectFrom(this.search.matchingIds(terms, mode).as('m'))
-      .select((eb) => eb.fn.countAll<number | string>().as('count'))
-      .where(sql<SqlBool>`m.article_id IN (${hiddenIds(Date.now())})`)
-      .executeTakeFirstOrThrow();
-    return Number(all.count) - Number(hidden.count);
+      return Number(all.count) - Number(hidden.count);
+    });
+  }
+
+  /** Runs `work` after the search index's `beforeCounting` statements, in one transaction with them when there are any. */
+  private async counting<T>(work: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+    const before = this.search.beforeCounting;
+    if (!before) return work(this.db);
+    return this.db.transaction().execute(async (trx) => {
+      await before.execute(trx);
+      return work(trx);
+    });
   }
 
   async termDocumentFrequencies({ terms }: { terms: readonly string[] }): Promise<Map<string, number>> {
