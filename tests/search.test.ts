@@ -220,6 +220,22 @@ describe('search in Chinese', () => {
       after = page.search.pageInfo.endCursor;
     }
     expect(walked).toEqual(whole.edges.map((e) => e.node.article.slug));
+
+    // Eight words no article holds all of, so any of them will do: the same walk, the same order.
+    const many = '潮汐能 海岸 观察 电站 记者 走访 并网 蜃景';
+    const wide = (await search(many, { first: 50 })).search;
+    expect(wide.matched).toBe('ANY');
+    const wideScores = wide.edges.map((e) => e.node.score);
+    expect(wideScores).toEqual([...wideScores].sort((a, b) => b - a));
+    const walkedWide: string[] = [];
+    for (let after: string | null = null; ; ) {
+      const page: Result = await search(many, { first: 3, after });
+      walkedWide.push(...page.search.edges.map((e) => e.node.article.slug));
+      if (!page.search.pageInfo.hasNextPage) break;
+      after = page.search.pageInfo.endCursor;
+    }
+    expect(walkedWide).toEqual(wide.edges.map((e) => e.node.article.slug));
+    expect(walkedWide.length).toBe(wide.totalCount);
   });
 
   it('applies the same filters as lists', async () => {

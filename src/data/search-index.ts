@@ -152,21 +152,22 @@ export const postgresSearchIndex: SearchIndex = {
       SELECT article_id FROM article_search WHERE document @@ ${tsqueryLiteral(terms, mode)}::tsquery)`;
   },
   leadingMatches(terms, mode) {
-    // With title weight 1.0 and body weight 0.1, ts_rank (calc_rank_or, no normalization) gives
-    // a matched lexeme holding a title position at least 1/1.645 = 0.608 (title positions come
-    // first), and one holding body positions only at most 0.1; a document's score is the sum over
-    // the lexemes it matches, divided by the number of query terms. So every article with a term
-    // in its title outranks every article without, as long as an article can match fewer than
-    // seven lexemes (0.7 > 0.608): up to six plain terms, no prefix (a CJK character matches a
-    // prefix, which can match many lexemes). For several terms that must all match, ts_rank
-    // scores proximity instead (calc_rank_and), so there is no such tier.
-    if (terms.length > 6 || (mode === 'all' && terms.length > 1) || terms.some((t) => [...t].length === 1 && isCjkTerm(t))) return null;
-    // The titles' lexemes are indexed on their own (migration 004), so the tier is found from the
+    // ts_rank with title weight 1.0, body weight 0.1 and no normalization (calc_rank_or) scores
+    // each query term the article holds from that lexeme's positions, at most 256 of them, first
+    // the title's: at least 1/1.645 = 0.608 with a title position, at most 0.0998 without; then
+    // averages over the query's terms. So an article holding no term in its title scores at most
+    // 0.0998, and the matches scoring above 0.1 are exactly the articles with a term in the title
+    // that score above 0.1: for up to six terms that is all of those (0.608 / 6 > 0.1), and for a
+    // related-articles query of ten keywords, those with two title terms or one and more. That
+    // holds for plain terms only: a prefix (a single CJK character) can match many lexemes; and
+    // when several terms must all match, ts_rank scores proximity instead (calc_rank_and).
+    if ((mode === 'all' && terms.length > 1) || terms.some((t) => [...t].length === 1 && isCjkTerm(t))) return null;
+    // The titles' lexemes are indexed on their own (migration 004), so the tier comes from an
     // index: about 2% of the articles for a word that 83% hold, instead of ranking all of those.
     return sql<{ article_id: number; score: number }>`(
       SELECT article_search.article_id, ${PG_SCORE} AS score
       FROM article_search, (SELECT ${tsqueryLiteral(terms, 'any')}::tsquery AS query) q
-      WHERE ts_filter(article_search.document, '{a}') @@ q.query)`;
+      WHERE ts_filter(article_search.document, '{a}') @@ q.query AND ${PG_SCORE} > 0.1)`;
   },
   // PostgreSQL plans a match that most articles hold as a sequential scan, costing nothing for
   // reading each article's tsvector (about 7 KB, out of line): counting 83k matches took 570 ms

@@ -725,8 +725,8 @@ export class SqlStore implements ContentStore {
    * Ids are kept; excerpts, counts, the search index and term statistics
    * are derived again.
    */
-  importContent(records: AsyncIterable<ContentTransfer>): Promise<void> {
-    return this.db.transaction().execute(async (trx) => {
+  async importContent(records: AsyncIterable<ContentTransfer>): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
       const existing = await trx.selectFrom('sections').select('id').limit(1).executeTakeFirst();
       if (existing || (await trx.selectFrom('articles').select('id').limit(1).executeTakeFirst())) {
         throw new StoreNotEmptyError();
@@ -803,11 +803,17 @@ export class SqlStore implements ContentStore {
         for (const table of ['sections', 'articles', 'tags']) {
           await sql`SELECT setval(pg_get_serial_sequence(${table}, 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM ${sql.table(table)}), false)`.execute(trx);
         }
-        // Fresh statistics for the planner: on a freshly loaded 100,000-article store, a page of the
-        // article list took 134 ms before ANALYZE and 17 ms after.
-        await sql`ANALYZE`.execute(trx);
       }
     });
+    if (this.db.getExecutor().adapter instanceof PostgresAdapter) {
+      // Fresh statistics for the planner, and the visibility map that lets counts read an index
+      // alone, rather than wait for autovacuum: on a freshly loaded 100,000-article store, a page
+      // of the article list took 134 ms before ANALYZE and 17 ms after, and counting the articles
+      // 30 ms before VACUUM and 9.5 ms after. (VACUUM cannot run inside a transaction.) Only the
+      // store's own tables: others may share the database.
+      const tables = ['sections', 'tags', 'articles', 'article_search', 'credits', 'article_tags', 'article_revisions', 'teasers', 'search_terms'];
+      await sql`VACUUM (ANALYZE) ${sql.join(tables.map((table) => sql.table(table)))}`.execute(this.db);
+    }
   }
 
   private async writeDetails(
