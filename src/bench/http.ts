@@ -7,7 +7,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream, existsSync, mkdtempSync, openSync, readFileSync, closeSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, closeSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,6 +70,8 @@ interface Row {
   /** Shares of one core the server and the bench process (the load generator) used during the run. */
   serverCpu: number;
   clientCpu: number;
+  /** The same for the services newsgraph used on this machine (PostgreSQL, Redis), when it used any. */
+  servicesCpu?: number;
   /** The fixed rate asked for, and how it was sent. */
   target?: { rate: number; pacing: Pacing };
 }
@@ -287,6 +289,31 @@ function cpuMs(pid: number): number {
   // Fields after the command name, which is in parentheses and may hold spaces: utime is the 14th field, stime the 15th.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+
+/** The local services newsgraph works through in this run, by process name. */
+const SERVICES = [
+  ...(/^postgres(ql)?:/.test(STORE_URL) ? [{ name: 'PostgreSQL', command: 'postgres' }] : []),
+  ...(REDIS_URL ? [{ name: 'Redis', command: 'redis-server' }] : []),
+];
+
+/**
+ * CPU time so far of every process of those services on this machine: the work newsgraph's own
+ * figure leaves out. The bench assumes nothing else uses them meanwhile.
+ */
+function servicesCpuMs(): number {
+  if (!SERVICES.length) return 0;
+  const commands = new Set(SERVICES.map((service) => service.command));
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (commands.has(readFileSync(`/proc/${entry}/comm`, 'utf8').trim())) total += cpuMs(Number(entry));
+    } catch {
+      // The process ended while being read.
+    }
+  }
+  return total;
 }
 
 /** Resident memory now and at its peak, in bytes. */
@@ -579,9 +606,11 @@ async function measure(
   await load({ ...common, workload: warmup, cursor: cursorFor(warmup, server), seconds: WARMUP_SECONDS, verify: verifyWarmup });
   const cpuBefore = cpuMs(server.pid);
   const clientBefore = process.cpuUsage();
+  const servicesBefore = servicesCpuMs();
   const run = await load({ ...common, workload, cursor: cursorFor(workload, server), seconds: SECONDS, verify: true });
   const cpu = cpuMs(server.pid) - cpuBefore;
   const client = process.cpuUsage(clientBefore);
+  const services = servicesCpuMs() - servicesBefore;
   if (server.child.exitCode !== null || server.child.signalCode !== null) {
     throw new Error(`${server.kind} exited during "${what}"${server.log ? `:\n${tail(server.log)}` : ''}`);
   }
@@ -594,6 +623,7 @@ async function measure(
     ...memory(server.pid),
     serverCpu: cpu / 1000 / run.seconds,
     clientCpu: (client.user + client.system) / 1e6 / run.seconds,
+    ...(SERVICES.length && server.kind === 'newsgraph' ? { servicesCpu: services / 1000 / run.seconds } : {}),
     ...(target ? { target } : {}),
   };
 }
@@ -664,10 +694,12 @@ function printReport({ store, fixtures, uncachedCount, startups, rows, atRate, p
 
   // With the load generator on the same machine, a ceiling that is not using its core was held
   // back by the client or the kernel: its req/s is this machine's limit, not the server's.
-  console.log(`\nCPU during each run, share of one core (server / load generator; ${availableParallelism()} cores in all):`);
+  const services = SERVICES.length ? ` / ${SERVICES.map((service) => service.name).join(' and ')}` : '';
+  console.log(`\nCPU during each run, share of one core (server / load generator${services}; ${availableParallelism()} cores in all):`);
   for (const row of [...rows, ...atRate]) {
     const name = `${row.scenario}${row.target ? ` at 80% (${row.target.pacing})` : ''}, ${row.server}`;
-    console.log(`  ${name.padEnd(52)} ${percent(row.serverCpu).padStart(6)} / ${percent(row.clientCpu)}`);
+    const used = row.servicesCpu === undefined ? '' : ` / ${percent(row.servicesCpu)}`;
+    console.log(`  ${name.padEnd(52)} ${percent(row.serverCpu).padStart(6)} / ${percent(row.clientCpu)}${used}`);
   }
 
   for (const row of [...rows, ...atRate]) {
