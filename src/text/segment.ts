@@ -17,8 +17,10 @@ let jieba: JiebaType | undefined;
 function segmenter(): JiebaType {
   if (!jieba) {
     const { Jieba } = require('@node-rs/jieba') as typeof import('@node-rs/jieba');
-    const { dict } = require('@node-rs/jieba/dict') as { dict: Uint8Array };
-    jieba = Jieba.withDict(dict);
+    // The dictionary file itself rather than the package's `dict` module, which also reads a
+    // 6 MB IDF table we never use and keeps both buffers for the life of the process: read
+    // here, the 5 MB buffer is garbage once jieba has built its own tables from it.
+    jieba = Jieba.withDict(readFileSync(require.resolve('@node-rs/jieba/dict.txt')));
     jieba.loadDict(readFileSync(new URL('../../data/segmenter/user-dict.txt', import.meta.url)));
   }
   return jieba;
