@@ -68,6 +68,17 @@ describe('search in Chinese', () => {
   afterAll(() => t.close());
 
   const search = (query: string, variables: Record<string, unknown> = {}) => t.expectData<Result>(SEARCH, { query, ...variables });
+  /** Every slug a search finds, following its cursors `first` at a time; each page's totalCount is checked against `total`. */
+  async function walk(query: string, first: number, total?: number): Promise<string[]> {
+    const slugs: string[] = [];
+    for (let after: string | null = null; ; ) {
+      const page: Result = await search(query, { first, after });
+      if (total !== undefined) expect(page.search.totalCount).toBe(total);
+      slugs.push(...page.search.edges.map((e) => e.node.article.slug));
+      if (!page.search.pageInfo.hasNextPage) return slugs;
+      after = page.search.pageInfo.endCursor;
+    }
+  }
 
   it('finds the seed for 元宇宙 with the term marked in its snippet', async () => {
     const { search: result } = await search('元宇宙');
@@ -146,15 +157,7 @@ describe('search in Chinese', () => {
     expect(all.totalCount).toBeGreaterThanOrEqual(5);
     const scores = all.edges.map((e) => e.node.score);
     expect(scores).toEqual([...scores].sort((a, b) => b - a));
-    const walked: string[] = [];
-    let after: string | null = null;
-    for (;;) {
-      const page: Result = await search('发布', { first: 2, after });
-      expect(page.search.totalCount).toBe(all.totalCount);
-      walked.push(...page.search.edges.map((e) => e.node.article.slug));
-      if (!page.search.pageInfo.hasNextPage) break;
-      after = page.search.pageInfo.endCursor;
-    }
+    const walked = await walk('发布', 2, all.totalCount);
     expect(walked).toEqual(all.edges.map((e) => e.node.article.slug));
     const [error] = await t.expectErrors(SEARCH, { query: '发布', after: 'YTE6MToy' });
     expect(error?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'after' });
@@ -176,14 +179,7 @@ describe('search in Chinese', () => {
     for (let i = 0; i < 45; i++) {
       await addPage(t.store, { title: 'Tiebreak 专题', paragraphs: ['Tiebreak 的正文。'], time: beijingTime(10_000 + i * 7), source: `来源${i}` });
     }
-    const seen: string[] = [];
-    let after: string | null = null;
-    for (;;) {
-      const page: Result = await search('tiebreak', { first: 4, after });
-      seen.push(...page.search.edges.map((e) => e.node.article.slug));
-      if (!page.search.pageInfo.hasNextPage) break;
-      after = page.search.pageInfo.endCursor;
-    }
+    const seen = await walk('tiebreak', 4);
     expect(seen.filter((s, i) => seen.indexOf(s) !== i)).toEqual([]);
     expect(seen).toHaveLength(45);
     // Slugs start with the Beijing date and every article is 7 minutes newer than the last: check by fetching times.
@@ -210,16 +206,7 @@ describe('search in Chinese', () => {
     expect(titled).toEqual([...Array(8).fill(true), ...Array(8).fill(false)]);
     const scores = whole.edges.map((e) => e.node.score);
     expect(scores).toEqual([...scores].sort((a, b) => b - a));
-    const walked: string[] = [];
-    let after: string | null = null;
-    for (;;) {
-      const page: Result = await search('潮汐能', { first: 3, after });
-      expect(page.search.totalCount).toBe(16);
-      walked.push(...page.search.edges.map((e) => e.node.article.slug));
-      if (!page.search.pageInfo.hasNextPage) break;
-      after = page.search.pageInfo.endCursor;
-    }
-    expect(walked).toEqual(whole.edges.map((e) => e.node.article.slug));
+    expect(await walk('潮汐能', 3, 16)).toEqual(whole.edges.map((e) => e.node.article.slug));
 
     // Eight words no article holds all of, so any of them will do: the same walk, the same order.
     const many = '潮汐能 海岸 观察 电站 记者 走访 并网 蜃景';
@@ -227,15 +214,8 @@ describe('search in Chinese', () => {
     expect(wide.matched).toBe('ANY');
     const wideScores = wide.edges.map((e) => e.node.score);
     expect(wideScores).toEqual([...wideScores].sort((a, b) => b - a));
-    const walkedWide: string[] = [];
-    for (let after: string | null = null; ; ) {
-      const page: Result = await search(many, { first: 3, after });
-      walkedWide.push(...page.search.edges.map((e) => e.node.article.slug));
-      if (!page.search.pageInfo.hasNextPage) break;
-      after = page.search.pageInfo.endCursor;
-    }
-    expect(walkedWide).toEqual(wide.edges.map((e) => e.node.article.slug));
-    expect(walkedWide.length).toBe(wide.totalCount);
+    expect(await walk(many, 3, wide.totalCount)).toEqual(wide.edges.map((e) => e.node.article.slug));
+    expect(wide.edges).toHaveLength(wide.totalCount);
   });
 
   it('applies the same filters as lists', async () => {
