@@ -113,6 +113,7 @@ async function main(): Promise<void> {
   const canonicals = await recordUniqueCanonicals(newsgraph, fixtures.uniquePool);
   const uncached = await recordUncached(newsgraph, fixtures.uncached, notes);
   peaks.push(memory(newsgraph.pid).peak);
+  memoryReports.push(await memoryReport(newsgraph, 'after the cached and uncached-recording runs'));
   await stopChild(newsgraph.child);
   newsgraph = await startNewsgraph();
   startups.push(newsgraph.startupMs);
@@ -149,8 +150,10 @@ async function main(): Promise<void> {
     atRate.push(await measure('mix POST', newsgraph, mixAtRate, { warmup: mixAtRate, target: { rate: 0.8 * maxOf('mix POST'), pacing } }));
   }
   peaks.push(memory(newsgraph.pid).peak);
+  memoryReports.push(await memoryReport(newsgraph, 'after the uncached, mixed and fixed-rate runs'));
 
   printReport({ store, fixtures, uncachedCount: uncached.requests.length, startups, rows, atRate, peak: Math.max(...peaks), notes });
+  console.log(`\nnewsgraph's memory, from its /metrics:\n${memoryReports.map((line) => `  ${line}`).join('\n')}`);
 }
 
 // ---------------------------------------------------------------- processes
@@ -409,6 +412,26 @@ function describeStore(database: DatabaseConfig): string {
   const url = new URL(database.url);
   if (url.password) url.password = '***';
   return `PostgreSQL ${url.href}`;
+}
+
+const memoryReports: string[] = [];
+
+/**
+ * Where a newsgraph process's memory is, as it reports it: resident, V8's heap (used of what it
+ * holds), memory outside the heap (Buffers, among them the response cache's bodies), and the
+ * response cache's own count. Whatever RSS holds beyond heap and external is native: jieba's
+ * tables, SQLite, the allocator's free lists, code.
+ */
+async function memoryReport(server: Server, when: string): Promise<string> {
+  const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
+  const metric = (name: string) => Number(new RegExp(`^newsgraph_${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+  const { rss, peak } = memory(server.pid);
+  const heapUsed = metric('nodejs_heap_size_used_bytes');
+  const heapTotal = metric('nodejs_heap_size_total_bytes');
+  const external = metric('nodejs_external_memory_bytes');
+  const native = rss - heapTotal - external;
+  return `${when}: RSS ${mib(rss)} (peak ${mib(peak)}); V8 heap ${mib(heapUsed)} used of ${mib(heapTotal)}; external ${mib(external)} (response cache ${mib(metric('response_cache_bytes'))}); the rest ${mib(native)}`;
 }
 
 async function graphql<T>(server: Server, query: string, variables: Record<string, unknown> = {}): Promise<T> {
