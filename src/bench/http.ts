@@ -301,21 +301,32 @@ const SERVICES = [
 ];
 
 /**
- * CPU time so far of every process of those services on this machine: the work newsgraph's own
- * figure leaves out. The bench assumes nothing else uses them meanwhile.
+ * CPU time so far of each process of those services on this machine, by pid: the work
+ * newsgraph's own figure leaves out. The bench assumes nothing else uses them meanwhile.
  */
-function servicesCpuMs(): number {
-  if (!SERVICES.length) return 0;
+function servicesCpu(): Map<number, number> {
+  const byPid = new Map<number, number>();
+  if (!SERVICES.length) return byPid;
   const commands = new Set(SERVICES.map((service) => service.command));
-  let total = 0;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (commands.has(readFileSync(`/proc/${entry}/comm`, 'utf8').trim())) total += cpuMs(Number(entry));
+      if (commands.has(readFileSync(`/proc/${entry}/comm`, 'utf8').trim())) byPid.set(Number(entry), cpuMs(Number(entry)));
     } catch {
       // The process ended while being read.
     }
   }
+  return byPid;
+}
+
+/**
+ * CPU used between two readings by the processes alive at the second (a PostgreSQL backend starts
+ * and ends with its connection: one that ended during the run is not counted, one that started is
+ * counted whole).
+ */
+function cpuSince(before: Map<number, number>, after: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, ms] of after) total += ms - (before.get(pid) ?? 0);
   return total;
 }
 
@@ -629,11 +640,11 @@ async function measure(
   await load({ ...common, workload: warmup, cursor: cursorFor(warmup, server), seconds: WARMUP_SECONDS, verify: verifyWarmup });
   const cpuBefore = cpuMs(server.pid);
   const clientBefore = process.cpuUsage();
-  const servicesBefore = servicesCpuMs();
+  const servicesBefore = servicesCpu();
   const run = await load({ ...common, workload, cursor: cursorFor(workload, server), seconds: SECONDS, verify: true });
   const cpu = cpuMs(server.pid) - cpuBefore;
   const client = process.cpuUsage(clientBefore);
-  const services = servicesCpuMs() - servicesBefore;
+  const services = cpuSince(servicesBefore, servicesCpu());
   if (server.child.exitCode !== null || server.child.signalCode !== null) {
     throw new Error(`${server.kind} exited during "${what}"${server.log ? `:\n${tail(server.log)}` : ''}`);
   }
