@@ -73,7 +73,7 @@ interface Row {
   /** The same for the services newsgraph used on this machine (PostgreSQL, Redis), when it used any. */
   servicesCpu?: number;
   /** The fixed rate asked for, and how it was sent. */
-  target?: { rate: number; pacing: Pacing };
+  target?: { rate: number; pacing: Pacing; share: number };
 }
 
 /** autocannon's per-connection quota each second (bursts), or evenly spaced open-loop sends. */
@@ -146,8 +146,26 @@ async function main(): Promise<void> {
   for (const [pacing, firstUnique] of [['autocannon', 2_000_001], ['even', 3_000_001]] as const) {
     const mixAtRate = mixWorkload(`mix POST at 80% (${pacing})`, fixtures, canonicals, { apq: false, firstUnique });
     await record(newsgraph, mixAtRate, notes);
-    atRate.push(await measure('cached ArticlePage', newsgraph, cached, { warmup: cached, target: { rate: 0.8 * maxOf('cached ArticlePage'), pacing } }));
-    atRate.push(await measure('mix POST', newsgraph, mixAtRate, { warmup: mixAtRate, target: { rate: 0.8 * maxOf('mix POST'), pacing } }));
+    atRate.push(await measure('cached ArticlePage', newsgraph, cached, { warmup: cached, target: { rate: 0.8 * maxOf('cached ArticlePage'), pacing, share: 0.8 } }));
+    atRate.push(await measure('mix POST', newsgraph, mixAtRate, { warmup: mixAtRate, target: { rate: 0.8 * maxOf('mix POST'), pacing, share: 0.8 } }));
+  }
+  // Where the even-paced p99 is over 20 ms at 80%, step down until it is not: the share of the
+  // maximum at which the latency target does hold on this machine.
+  let firstUnique = 4_000_001;
+  for (const scenario of ['cached ArticlePage', 'mix POST']) {
+    const at80 = atRate.find((row) => row.scenario === scenario && row.target?.pacing === 'even')!;
+    if (at80.run.latency.p99 <= 20) continue;
+    for (const share of [0.7, 0.6, 0.5]) {
+      let workload = cached;
+      if (scenario === 'mix POST') {
+        workload = mixWorkload(`mix POST at ${share * 100}% (even)`, fixtures, canonicals, { apq: false, firstUnique });
+        firstUnique += 1_000_000;
+        await record(newsgraph, workload, notes);
+      }
+      const row = await measure(scenario, newsgraph, workload, { warmup: workload, target: { rate: share * maxOf(scenario), pacing: 'even', share } });
+      atRate.push(row);
+      if (row.run.latency.p99 <= 20 && !failures(row.run)) break;
+    }
   }
   peaks.push(memory(newsgraph.pid).peak);
   memoryReports.push(await memoryReport(newsgraph, 'after the uncached, mixed and fixed-rate runs'));
@@ -442,7 +460,9 @@ async function memoryReport(server: Server, when: string): Promise<string> {
   const heapTotal = metric('nodejs_heap_size_total_bytes');
   const external = metric('nodejs_external_memory_bytes');
   const native = rss - heapTotal - external;
-  return `${when}: RSS ${mib(rss)} (peak ${mib(peak)}); V8 heap ${mib(heapUsed)} used of ${mib(heapTotal)}; external ${mib(external)} (response cache ${mib(metric('response_cache_bytes'))}); the rest ${mib(native)}`;
+  const cache = metric('response_cache_bytes');
+  const cached = Number.isNaN(cache) ? 'the response cache is in Redis' : `response cache ${mib(cache)}`;
+  return `${when}: RSS ${mib(rss)} (peak ${mib(peak)}); V8 heap ${mib(heapUsed)} used of ${mib(heapTotal)}; external ${mib(external)} (${cached}); the rest ${mib(native)}`;
 }
 
 async function graphql<T>(server: Server, query: string, variables: Record<string, unknown> = {}): Promise<T> {
@@ -635,7 +655,7 @@ async function measure(
 ): Promise<Row> {
   const common = { port: server.port, connections: CONNECTIONS, enforceOnce: server.kind === 'newsgraph' };
   const load = (options: Parameters<typeof drive>[0]) => (target?.pacing === 'even' ? pace({ ...options, rate: target.rate }) : drive({ ...options, ...(target ? { rate: target.rate } : {}) }));
-  const what = `${scenario}${target ? ` at ${Math.round(target.rate)} req/s (${target.pacing})` : ''}`;
+  const what = `${scenario}${target ? ` at ${Math.round(target.rate)} req/s (${target.pacing}, ${percent(target.share)})` : ''}`;
   progress(`${what}: ${server.kind}, ${WARMUP_SECONDS} s warm-up, ${SECONDS} s run`);
   await load({ ...common, workload: warmup, cursor: cursorFor(warmup, server), seconds: WARMUP_SECONDS, verify: verifyWarmup });
   const cpuBefore = cpuMs(server.pid);
@@ -683,16 +703,17 @@ interface Report {
   notes: string[];
 }
 
+const failures = (run: RunResult) => run.non2xx + run.mismatched + run.repeats + run.errors;
+const percent = (ratio: number) => `${(ratio * 100).toFixed(1)}%`;
+
 function printReport({ store, fixtures, uncachedCount, startups, rows, atRate, peak, notes }: Report): void {
   const cpu = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown CPU';
   const share = (row: Row) => {
     const ceiling = rows.find((other) => other.scenario === row.scenario && other.server === 'ceiling');
     return row.server === 'newsgraph' && ceiling ? row.rps / ceiling.rps : undefined;
   };
-  const failures = (run: RunResult) => run.non2xx + run.mismatched + run.repeats + run.errors;
   const mib = (bytes: number) => (bytes / (1 << 20)).toFixed(0);
   const number = (value: number) => Math.round(value).toLocaleString('en');
-  const percent = (ratio: number) => `${(ratio * 100).toFixed(1)}%`;
   const measured = (row: Row) => [
     formatMs(row.run.latency.p50),
     formatMs(row.run.latency.p99),
@@ -718,11 +739,13 @@ function printReport({ store, fixtures, uncachedCount, startups, rows, atRate, p
       }),
     ),
   );
-  console.log('\nnewsgraph at a fixed 80% of its max req/s (autocannon: its per-connection quota each second; even: open loop, latency from when each request was due):\n');
+  console.log(
+    '\nnewsgraph at a fixed 80% of its max req/s, and lower where the even p99 was over 20 ms (autocannon: its per-connection quota each second; even: open loop, latency from when each request was due):\n',
+  );
   console.log(
     table(
-      ['scenario', 'server', 'pacing', 'target req/s', 'req/s', 'p50 ms', 'p99 ms', 'CPU ms/req', 'RSS MiB (peak)', 'failures'],
-      atRate.map((row) => [row.scenario, row.server, row.target?.pacing ?? '', number(row.target?.rate ?? 0), number(row.rps), ...measured(row)]),
+      ['scenario', 'server', 'pacing', 'share of max', 'target req/s', 'req/s', 'p50 ms', 'p99 ms', 'CPU ms/req', 'RSS MiB (peak)', 'failures'],
+      atRate.map((row) => [row.scenario, row.server, row.target?.pacing ?? '', percent(row.target?.share ?? 0), number(row.target?.rate ?? 0), number(row.rps), ...measured(row)]),
     ),
   );
 
@@ -731,7 +754,7 @@ function printReport({ store, fixtures, uncachedCount, startups, rows, atRate, p
   const services = SERVICES.length ? ` / ${SERVICES.map((service) => service.name).join(' and ')}` : '';
   console.log(`\nCPU during each run, share of one core (server / load generator${services}; ${availableParallelism()} cores in all):`);
   for (const row of [...rows, ...atRate]) {
-    const name = `${row.scenario}${row.target ? ` at 80% (${row.target.pacing})` : ''}, ${row.server}`;
+    const name = `${row.scenario}${row.target ? ` at ${percent(row.target.share)} (${row.target.pacing})` : ''}, ${row.server}`;
     const used = row.servicesCpu === undefined ? '' : ` / ${percent(row.servicesCpu)}`;
     console.log(`  ${name.padEnd(52)} ${percent(row.serverCpu).padStart(6)} / ${percent(row.clientCpu)}${used}`);
   }
@@ -745,13 +768,13 @@ function printReport({ store, fixtures, uncachedCount, startups, rows, atRate, p
       run.repeats && `${run.repeats} repeats of a once-only request (the list ran out)`,
       run.errors && `${run.errors} connection errors or timeouts`,
     ].filter(Boolean);
-    const name = `${row.scenario}${row.target ? ` at 80% (${row.target.pacing})` : ''}, ${row.server}`;
+    const name = `${row.scenario}${row.target ? ` at ${percent(row.target.share)} (${row.target.pacing})` : ''}, ${row.server}`;
     notes.push(`${name}: ${kinds.join(', ')}${run.firstMismatch ? `; first: ${describeMismatch(run.firstMismatch)}` : ''}`);
   }
   for (const row of atRate) {
     const lag = row.run.sendLag;
     // Timers fire at best every millisecond, so up to a millisecond late is the pacer's own grain.
-    if (lag && lag.p99 > 2) notes.push(`${row.scenario} at 80% (even): requests left the bench up to ${formatMs(lag.p99)} ms late (p99), counted in their latency: the load generator was short of CPU`);
+    if (lag && lag.p99 > 2) notes.push(`${row.scenario} at ${percent(row.target!.share)} (even): requests left the bench up to ${formatMs(lag.p99)} ms late (p99), counted in their latency: the load generator was short of CPU`);
   }
   if (notes.length) console.log(`\nnotes:\n${notes.map((note) => `- ${note}`).join('\n')}`);
 
@@ -760,8 +783,13 @@ function printReport({ store, fixtures, uncachedCount, startups, rows, atRate, p
   console.log('\ntargets:');
   check(ratio('cached ArticlePage') >= 0.8, `cached ArticlePage ≥ 80% of ceiling: ${percent(ratio('cached ArticlePage'))}`);
   check(ratio('uncached ArticlePage') >= 0.4, `uncached ArticlePage ≥ 40% of ceiling: ${percent(ratio('uncached ArticlePage'))}`);
-  for (const row of atRate.filter((row) => row.target?.pacing === 'even')) {
+  for (const row of atRate.filter((row) => row.target?.pacing === 'even' && row.target.share === 0.8)) {
     check(row.run.latency.p99 <= 20 && !failures(row.run), `${row.scenario} p99 ≤ 20 ms at 80% of max (even pacing): ${formatMs(row.run.latency.p99)} ms`);
+    const lower = atRate.filter((other) => other.scenario === row.scenario && other.target?.pacing === 'even' && other.target.share < 0.8);
+    const holds = lower.find((other) => other.run.latency.p99 <= 20 && !failures(other.run));
+    if (lower.length) {
+      console.log(`           ${holds ? `it holds at ${percent(holds.target!.share)} of max (${formatMs(holds.run.latency.p99)} ms)` : `not even at ${percent(lower.at(-1)!.target!.share)} of max (${formatMs(lower.at(-1)!.run.latency.p99)} ms)`}`);
+    }
   }
   check(peak <= 300e6, `newsgraph peak RSS ≤ 300 MB: ${(peak / 1e6).toFixed(0)} MB (${mib(peak)} MiB)`);
   for (const [i, ms] of startups.entries()) check(ms <= 1500, `start-up ≤ 1.5 s${i ? ' (restart)' : ''}: ${number(ms)} ms`);
