@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, closeSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -72,6 +73,8 @@ interface Row {
   clientCpu: number;
   /** The same for the services newsgraph used on this machine (PostgreSQL, Redis), when it used any. */
   servicesCpu?: number;
+  /** How late each process's event loop ran during the run (max and p99, ms): newsgraph's from its /metrics, and this process's. */
+  loopDelay: { server?: { max: number; p99: number }; client: { max: number; p99: number } };
   /** The fixed rate asked for, and how it was sent. */
   target?: { rate: number; pacing: Pacing; share: number };
 }
@@ -445,6 +448,12 @@ function describeStore(database: DatabaseConfig): string {
 
 const memoryReports: string[] = [];
 
+/** newsgraph's /metrics, as a reader of one metric by name (without the `newsgraph_` prefix; NaN if absent). */
+async function scrape(server: Server): Promise<(name: string) => number> {
+  const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
+  return (name) => Number(new RegExp(`^newsgraph_${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+}
+
 /**
  * Where a newsgraph process's memory is, as it reports it: resident, V8's heap (used of what it
  * holds), memory outside the heap (Buffers, among them the response cache's bodies), and the
@@ -452,8 +461,7 @@ const memoryReports: string[] = [];
  * tables, SQLite, the allocator's free lists, code.
  */
 async function memoryReport(server: Server, when: string): Promise<string> {
-  const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
-  const metric = (name: string) => Number(new RegExp(`^newsgraph_${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const metric = await scrape(server);
   const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
   const { rss, peak } = memory(server.pid);
   const heapUsed = metric('nodejs_heap_size_used_bytes');
@@ -658,6 +666,10 @@ async function measure(
   const what = `${scenario}${target ? ` at ${Math.round(target.rate)} req/s (${target.pacing}, ${percent(target.share)})` : ''}`;
   progress(`${what}: ${server.kind}, ${WARMUP_SECONDS} s warm-up, ${SECONDS} s run`);
   await load({ ...common, workload: warmup, cursor: cursorFor(warmup, server), seconds: WARMUP_SECONDS, verify: verifyWarmup });
+  // Scraping newsgraph's /metrics resets its event-loop delay histogram: the next scrape covers the run.
+  if (server.kind === 'newsgraph') await scrape(server);
+  const clientLoop = monitorEventLoopDelay({ resolution: 10 });
+  clientLoop.enable();
   const cpuBefore = cpuMs(server.pid);
   const clientBefore = process.cpuUsage();
   const servicesBefore = servicesCpu();
@@ -665,6 +677,8 @@ async function measure(
   const cpu = cpuMs(server.pid) - cpuBefore;
   const client = process.cpuUsage(clientBefore);
   const services = cpuSince(servicesBefore, servicesCpu());
+  clientLoop.disable();
+  const serverLoop = server.kind === 'newsgraph' ? await scrape(server) : undefined;
   if (server.child.exitCode !== null || server.child.signalCode !== null) {
     throw new Error(`${server.kind} exited during "${what}"${server.log ? `:\n${tail(server.log)}` : ''}`);
   }
@@ -678,6 +692,10 @@ async function measure(
     serverCpu: cpu / 1000 / run.seconds,
     clientCpu: (client.user + client.system) / 1e6 / run.seconds,
     ...(SERVICES.length && server.kind === 'newsgraph' ? { servicesCpu: services / 1000 / run.seconds } : {}),
+    loopDelay: {
+      ...(serverLoop ? { server: { max: serverLoop('nodejs_eventloop_lag_max_seconds') * 1000, p99: serverLoop('nodejs_eventloop_lag_p99_seconds') * 1000 } } : {}),
+      client: { max: clientLoop.max / 1e6, p99: clientLoop.percentile(99) / 1e6 },
+    },
     ...(target ? { target } : {}),
   };
 }
@@ -757,6 +775,15 @@ function printReport({ store, fixtures, uncachedCount, startups, rows, atRate, p
     const name = `${row.scenario}${row.target ? ` at ${percent(row.target.share)} (${row.target.pacing})` : ''}, ${row.server}`;
     const used = row.servicesCpu === undefined ? '' : ` / ${percent(row.servicesCpu)}`;
     console.log(`  ${name.padEnd(52)} ${percent(row.serverCpu).padStart(6)} / ${percent(row.clientCpu)}${used}`);
+  }
+
+  // A stalled event loop delays every request in flight: the server's, or the load generator's own.
+  console.log('\nevent-loop delay during each newsgraph run, max / p99 ms (server; load generator), sampled every 10 ms, so 10 ms is on time:');
+  for (const row of [...rows, ...atRate].filter((row) => row.server === 'newsgraph')) {
+    const name = `${row.scenario}${row.target ? ` at ${percent(row.target.share)} (${row.target.pacing})` : ''}`;
+    const { server, client } = row.loopDelay;
+    const pair = (delay?: { max: number; p99: number }) => (delay ? `${formatMs(delay.max)} / ${formatMs(delay.p99)}` : '—');
+    console.log(`  ${name.padEnd(52)} ${pair(server).padStart(15)};  ${pair(client)}`);
   }
 
   for (const row of [...rows, ...atRate]) {
