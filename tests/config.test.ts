@@ -21,7 +21,7 @@ describe('configuration from the environment', () => {
       trustProxy: false,
       redis: null,
       executor: 'jit',
-      cache: { articleSeconds: 60, listSeconds: 15, responseBytes: 64 * 2 ** 20, responseSeconds: 300, persistedQueryBytes: 8 * 2 ** 20 },
+      cache: { articleSeconds: 60, listSeconds: 15, responseBytes: 32 * 2 ** 20, responseSeconds: 300, persistedQueryBytes: 8 * 2 ** 20 },
     });
   });
 
