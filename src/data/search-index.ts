@@ -157,10 +157,11 @@ export const postgresSearchIndex: SearchIndex = {
     // the title's: at least 1/1.645 = 0.608 with a title position, at most 0.0998 without; then
     // averages over the query's terms. So an article holding no term in its title scores at most
     // 0.0998, and the matches scoring above 0.1 are exactly the articles with a term in the title
-    // that score above 0.1: for up to six terms that is all of those (0.608 / 6 > 0.1), and for a
-    // related-articles query of ten keywords, those with two title terms or one and more. That
-    // holds for plain terms only: a prefix (a single CJK character) can match many lexemes; and
-    // when several terms must all match, ts_rank scores proximity instead (calc_rank_and).
+    // that score above 0.1: for up to six terms that is all of those (0.608 / 6 > 0.1); for a
+    // related-articles query of ten keywords, one title term gives at least 0.061, and the rest
+    // must come from other terms. That holds for plain terms only: a prefix (a single CJK
+    // character) can match many lexemes; and when several terms must all match, ts_rank scores
+    // proximity instead (calc_rank_and).
     if ((mode === 'all' && terms.length > 1) || terms.some((t) => [...t].length === 1 && isCjkTerm(t))) return null;
     // The titles' lexemes are indexed on their own (migration 004), so the tier comes from an
     // index: about 2% of the articles for a word that 83% hold, instead of ranking all of those.
