@@ -1,4 +1,4 @@
-import { Migrator, PostgresAdapter, sql, SqliteAdapter, type Kysely, type Selectable, type SqlBool, type Transaction } from 'kysely';
+import { Migrator, PostgresAdapter, sql, type Kysely, type Selectable, type SqlBool, type Transaction } from 'kysely';
 import type { ParsedPage } from '../ingest/parse-page.js';
 import { slugify } from '../text/slug.js';
 import { migrationProvider } from './migrations/index.js';
@@ -44,7 +44,12 @@ export class SqlStore implements ContentStore {
     private readonly search: SearchIndex,
     /** The PostgreSQL schema the store lives in, when not the default: Kysely looks for its migration tables by schema. */
     private readonly schema?: string,
-  ) {}
+  ) {
+    this.postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  }
+
+  /** PostgreSQL, or else SQLite: where the two differ in locking and maintenance, not in queries. */
+  private readonly postgres: boolean;
 
   private migrator(): Migrator {
     return new Migrator({ db: this.db, provider: migrationProvider, ...(this.schema ? { migrationTableSchema: this.schema } : {}) });
@@ -58,7 +63,7 @@ export class SqlStore implements ContentStore {
    * (On PostgreSQL, Kysely takes an advisory lock.)
    */
   async migrate(): Promise<void> {
-    const sqlite = this.db.getExecutor().adapter instanceof SqliteAdapter;
+    const sqlite = !this.postgres;
     if (sqlite) await sql`begin immediate`.execute(this.db);
     try {
       const { error, results } = await this.migrator().migrateToLatest();
@@ -89,7 +94,7 @@ export class SqlStore implements ContentStore {
     // second seeding finds every page unchanged. PostgreSQL: two instances inserting the same
     // seed page would collide on its slug, so the whole seeding holds a session advisory lock,
     // keyed by schema, on a connection of its own (PG_POOL_SIZE is at least 2 for this).
-    if (this.db.getExecutor().adapter instanceof SqliteAdapter) return work();
+    if (!this.postgres) return work();
     return this.db.connection().execute(async (connection) => {
       const key = sql`hashtext('newsgraph start-up ' || current_schema())`;
       await sql`SELECT pg_advisory_lock(${key})`.execute(connection);
@@ -799,13 +804,13 @@ export class SqlStore implements ContentStore {
       }
       await this.search.addTermCounts(trx, cache.termDeltas);
       // PostgreSQL's serial columns do not notice ids written explicitly: move each sequence past them.
-      if (trx.getExecutor().adapter instanceof PostgresAdapter) {
+      if (this.postgres) {
         for (const table of ['sections', 'articles', 'tags']) {
           await sql`SELECT setval(pg_get_serial_sequence(${table}, 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM ${sql.table(table)}), false)`.execute(trx);
         }
       }
     });
-    if (this.db.getExecutor().adapter instanceof PostgresAdapter) {
+    if (this.postgres) {
       // Fresh statistics for the planner, and the visibility map that lets counts read an index
       // alone, rather than wait for autovacuum: on a freshly loaded 100,000-article store, a page
       // of the article list took 134 ms before ANALYZE and 17 ms after, and counting the articles
