@@ -18,13 +18,15 @@ import { userError } from './errors.js';
 import { Metrics } from './metrics.js';
 import { loadManifest, safelistPlugin, type SafelistManifest } from './safelist/manifest.js';
 import { InMemoryLRUCache, type KeyValueCache } from '@apollo/utils.keyvaluecache';
+import { cacheEdge, type CacheEdge } from './cache/edge.js';
 import { cacheCandidate, cacheControlPlugin, serveFromCache } from './cache/http.js';
 import { invalidatingStore } from './cache/invalidation.js';
-import { memoryResponseStore, ResponseCache } from './cache/response-cache.js';
+import { memoryResponseStore, ResponseCache, type ResponseStore } from './cache/response-cache.js';
 import { redisKeyValueCache, RedisResponseCache, type RedisClient } from './cache/redis-cache.js';
 import { createClient } from '@redis/client';
 import { buildSchema } from './schema.js';
 import { randomUUID } from 'node:crypto';
+import { createServer, type ServerResponse } from 'node:http';
 
 const DOCUMENT_STORE_BYTES = 2 * 2 ** 20;
 
@@ -200,6 +202,15 @@ async function connectRedis(url: string): Promise<RedisClient> {
   return client;
 }
 
+/**
+ * What Fastify answers (`return503OnClosing`) to a request that arrives
+ * while the server drains, so a load balancer sends it elsewhere.
+ */
+function refuseWhileClosing(response: ServerResponse): void {
+  const body = JSON.stringify({ errors: [{ message: 'the server is shutting down; try another instance', extensions: { code: 'SHUTTING_DOWN' } }] });
+  response.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' }).end(body);
+}
+
 function trustHops(hops: number): (address: string, hop: number) => boolean {
   return (_address, hop) => hop < hops;
 }
@@ -229,7 +240,26 @@ export async function buildServer({
   const { limits } = config;
   const shared = config.redis ? { client: await connectRedis(config.redis.url), prefix: config.redis.prefix } : null;
   const redis = shared?.client ?? null;
+  // Set below when the response cache is in this process's memory.
+  let edge: CacheEdge | null = null;
+  let closing = false;
   const http = Fastify({
+    // The server Fastify would make (lib/server.js), with the cache's edge in front of Fastify's handler.
+    serverFactory: (handler, options) => {
+      const { keepAliveTimeout, requestTimeout, connectionTimeout } = options as Record<'keepAliveTimeout' | 'requestTimeout' | 'connectionTimeout', number>;
+      const server = createServer((request, response) => {
+        if (closing) return refuseWhileClosing(response);
+        if (edge) return edge.handle(request, response, handler);
+        handler(request, response);
+      });
+      server.keepAliveTimeout = keepAliveTimeout;
+      server.requestTimeout = requestTimeout;
+      server.setTimeout(connectionTimeout);
+      return server;
+    },
+    // Requests that arrive once closing has begun are refused above, when their headers arrive, as
+    // Fastify would refuse them; a request the edge was still reading then is Fastify's to finish.
+    return503OnClosing: false,
     genReqId: () => randomUUID(),
     // A hop count trusts that many proxies nearest to us (Fastify's types only take it as a function).
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
@@ -244,9 +274,13 @@ export async function buildServer({
             ...(logStream ? { stream: logStream } : {}),
           },
   });
+  http.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
   if (redis) http.addHook('onClose', async () => void (await redis.quit().catch(() => undefined)));
   // First, so a client that is cut off costs nothing more.
-  if (limits.refusalsPerMinute > 0) limitRefusals(http, { max: limits.refusalsPerMinute, windowMs: 60_000 });
+  const refusals = limits.refusalsPerMinute > 0 ? limitRefusals(http, { max: limits.refusalsPerMinute, windowMs: 60_000 }) : null;
   http.addHook('onRequest', async (request, reply) => {
     if (Buffer.byteLength(request.url) > limits.urlBytes) {
       await reply.code(414).send({ errors: [{ message: `the URL is longer than ${limits.urlBytes} bytes`, extensions: { code: 'BAD_REQUEST' } }] });
@@ -267,7 +301,7 @@ export async function buildServer({
   // Every write through this server purges the cached responses it made stale before it returns;
   // with Redis, the purge reaches every instance's answers before the mutation returns.
   const cache = !shared && config.cache.responseBytes > 0 ? new ResponseCache({ maxBytes: config.cache.responseBytes }) : null;
-  const responses = shared ? new RedisResponseCache(shared.client, shared.prefix) : cache ? memoryResponseStore(cache) : null;
+  const responses: ResponseStore | null = shared ? new RedisResponseCache(shared.client, shared.prefix) : cache ? memoryResponseStore(cache) : null;
   let served = store;
   if (responses) {
     const invalidating = invalidatingStore(store, { purge: (tags) => responses.purge(tags), purgeAll: () => responses.clear() }, (error) =>
@@ -276,6 +310,8 @@ export async function buildServer({
     await invalidating.scheduleUpcoming();
     http.addHook('onClose', async () => invalidating.cancelScheduled());
     serveFromCache(http, { cache: responses, metrics, ttlSeconds: config.cache.responseSeconds });
+    const { peek } = responses;
+    if (peek) edge = cacheEdge(http, { peek, metrics, bodyLimit: limits.bodyBytes, mayCutOff: refusals?.mayCutOff });
     if (cache) metrics.watchResponseCache(() => cache.stats());
     served = invalidating;
   }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ResponseCache } from '../src/cache/response-cache.js';
 import type { ContentStore } from '../src/data/store.js';
@@ -299,6 +300,64 @@ describe('identical requests that miss together', () => {
     expect(replies.map((r) => r.cache).sort()).toEqual(['MISS', ...Array(7).fill('SHARED')]);
     expect(new Set(replies.map((r) => r.text)).size).toBe(1);
     expect(JSON.parse(replies[0]!.text).data.article.title).toMatch(/元宇宙/);
+  });
+});
+
+describe('the edge: stored answers sent before Fastify', () => {
+  let t: HttpTestServer;
+  let logText = '';
+  const HEADLINE = `query EdgeHeadline($slug: String!) { article(slug: $slug) { title } }`;
+  const SLUG = '20230423-7c45cae95cf3';
+  beforeAll(async () => {
+    const logs = new PassThrough();
+    logs.on('data', (chunk: Buffer) => (logText += chunk));
+    // Fastify logs every request it handles at info; the refusal limit is on, with loopback as the proxy.
+    t = await startHttpServer({ env: { LOG_LEVEL: 'info', MAX_REFUSALS_PER_MINUTE: '2', TRUST_PROXY: 'loopback' }, logStream: logs });
+  });
+  afterAll(() => t.close());
+
+  const post = async (body: string, headers: Record<string, string> = {}) => {
+    const response = await fetch(t.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    return { status: response.status, cache: response.headers.get('x-cache'), cacheControl: response.headers.get('cache-control'), text: await response.text() };
+  };
+  const headline = (client = '198.51.100.1') => post(JSON.stringify({ query: HEADLINE, variables: { slug: SLUG } }), { 'x-forwarded-for': client });
+  const fastifySaw = () => logText.split('\n').filter((line) => line.includes('"incoming request"')).length;
+
+  it('answers a stored answer without Fastify handling the request, with the bytes and headers Fastify would send', async () => {
+    const first = await headline();
+    expect((await headline()).cache).toBe('MISS'); // the POST's body was read by the edge and handed on to Fastify
+    const before = fastifySaw();
+    const hits = await Promise.all([headline(), headline(), headline()]);
+    expect(fastifySaw()).toBe(before);
+    for (const hit of hits) expect(hit).toEqual({ status: 200, cache: 'HIT', cacheControl: 'public, max-age=60', text: first.text });
+    expect(JSON.parse(first.text).data.article.title).toMatch(/元宇宙/);
+  });
+
+  it('leaves to Fastify what Fastify would refuse, stored answer or not', async () => {
+    const body = JSON.stringify({ query: HEADLINE, variables: { slug: SLUG } });
+    expect((await headline()).cache).toBe('HIT');
+    // secure-json-parse refuses a prototype key; the edge must not answer it from the cache.
+    const polluted = await post(`${body.slice(0, -1)},"__proto__":{"x":1}}`);
+    expect(polluted.status).toBe(400);
+    // A body sent in chunks without a length goes to Fastify, which answers it from the cache too.
+    const chunked = await fetch(t.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: new Blob([body]).stream(),
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.headers.get('x-cache')).toBe('HIT');
+    expect(await chunked.text()).toBe((await headline()).text);
+  });
+
+  it('steps aside while a client is cut off, so that client gets its 429 even for a stored answer', async () => {
+    expect((await headline('203.0.113.5')).cache).toBe('HIT');
+    for (let i = 0; i < 2; i++) expect((await post('{"query":"{ nope }"}', { 'x-forwarded-for': '203.0.113.5' })).status).toBe(400);
+    const cut = await headline('203.0.113.5');
+    expect(cut.status).toBe(429);
+    expect(JSON.parse(cut.text).errors[0].extensions.code).toBe('RATE_LIMITED');
+    // Everyone else still gets the stored answer (through Fastify's hook while someone is cut off).
+    expect(await headline('198.51.100.7')).toMatchObject({ status: 200, cache: 'HIT' });
   });
 });
 

@@ -1,4 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { DocumentNode } from 'graphql';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Context } from '../context.js';
@@ -43,25 +44,27 @@ interface GraphQLBody {
  * way through Apollo: editors (any Authorization header), batches, and
  * requests that Apollo's CSRF prevention would refuse (a cached answer must
  * not get past a check the uncached one would fail). The Accept header is
- * part of the key because it chooses the response's content type.
+ * part of the key because it chooses the response's content type. `body`
+ * is the parsed JSON body of a POST. Both the edge (edge.ts) and the hook
+ * below key requests with it, so each finds what the other stored.
  */
-function keyOf(request: FastifyRequest): string | null {
-  const { headers } = request;
+export function publicRequestKey(method: string | undefined, url: string, headers: IncomingHttpHeaders, body: unknown): string | null {
   if (headers.authorization !== undefined) return null;
   const accept = headers.accept ?? '';
-  if (request.method === 'GET') {
+  if (method === 'GET') {
     const preflighted =
       headers['apollo-require-preflight'] !== undefined ||
       headers['x-apollo-operation-name'] !== undefined ||
       (headers['content-type'] ?? '').startsWith('application/json');
-    return preflighted ? `G\n${accept}\n${request.url}` : null;
+    return preflighted ? `G\n${accept}\n${url}` : null;
   }
-  if (request.method !== 'POST' || !(headers['content-type'] ?? '').startsWith('application/json')) return null;
-  const body = request.body as GraphQLBody | unknown[] | null;
+  if (method !== 'POST' || !(headers['content-type'] ?? '').startsWith('application/json')) return null;
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return null;
-  const { query, operationName, variables, extensions } = body;
+  const { query, operationName, variables, extensions } = body as GraphQLBody;
   return `P\n${accept}\n${typeof query === 'string' ? query : ''}\n${typeof operationName === 'string' ? operationName : ''}\n${JSON.stringify(variables ?? null)}\n${JSON.stringify(extensions ?? null)}`;
 }
+
+const keyOf = (request: FastifyRequest) => publicRequestKey(request.method, request.url, request.headers, request.body);
 
 function operationNameOf(request: FastifyRequest): string | null {
   const source = (request.method === 'GET' ? request.query : request.body) as { operationName?: unknown } | null;
@@ -152,6 +155,7 @@ export function serveFromCache(
       body: Buffer.from(payload),
       contentType: String(reply.getHeader('content-type') ?? 'application/json; charset=utf-8'),
       tags: [...candidate.tags],
+      operationName: operationNameOf(request),
       maxAgeSeconds: candidate.maxAge,
       expiresAt: Date.now() + ttlSeconds * 1000,
     };

@@ -6,6 +6,8 @@ export interface CachedResponse {
   contentType: string;
   /** What the response holds (see tagging-store.ts); purging any of them drops it. */
   tags: readonly string[];
+  /** The operation name the request gave, for metrics (the key holds it too, so every hit has the same). */
+  operationName?: string | null;
   /** The policy's max-age, sent to clients and CDNs with every answer. */
   maxAgeSeconds: number;
   /** When this cache stops answering with it (epoch ms); purges usually come first. */
@@ -105,6 +107,8 @@ export class ResponseCache {
  */
 export interface ResponseStore {
   get(key: string): Promise<CachedResponse | undefined>;
+  /** The same as `get`, answered at once, where the store is in this process's memory. */
+  peek?(key: string): CachedResponse | undefined;
   /** Goes up with every purge, everywhere the store is shared. */
   generation(): Promise<number>;
   /** Stores an answer built by a request that began at `generation`, unless a purge has happened since. */
@@ -116,6 +120,7 @@ export interface ResponseStore {
 export function memoryResponseStore(cache: ResponseCache): ResponseStore {
   return {
     get: async (key) => cache.get(key),
+    peek: (key) => cache.get(key),
     generation: async () => cache.generation,
     set: async (key, entry, generation) => cache.set(key, entry, generation),
     purge: async (tags) => void cache.purge(tags),

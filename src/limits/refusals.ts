@@ -40,9 +40,11 @@ interface Tally {
 export function limitRefusals(
   http: FastifyInstance,
   { max, windowMs, clients = 100_000, delayMs = 1000, maxHeld = 1000 }: RefusalLimit,
-): void {
+): RefusalLimiter {
   const tallies = new LRUCache<string, Tally>({ max: clients });
   let held = 0;
+  // Until when some client may be cut off: the end of the latest window in which one reached `max`.
+  let cuttingOffUntil = 0;
 
   http.addHook('onRequest', async (request, reply) => {
     const tally = tallies.get(request.ip);
@@ -77,7 +79,18 @@ export function limitRefusals(
     if (!REFUSED.has(reply.statusCode)) return;
     const now = Date.now();
     const tally = tallies.get(request.ip);
-    if (!tally || now >= tally.resetAt) tallies.set(request.ip, { count: 1, resetAt: now + windowMs });
-    else tally.count++;
+    let counted = tally;
+    if (!counted || now >= counted.resetAt) tallies.set(request.ip, (counted = { count: 1, resetAt: now + windowMs }));
+    else counted.count++;
+    if (counted.count >= max) cuttingOffUntil = Math.max(cuttingOffUntil, counted.resetAt);
   });
+  return { mayCutOff: () => Date.now() < cuttingOffUntil };
+}
+
+export interface RefusalLimiter {
+  /**
+   * False while no client can be cut off: then every request may skip the
+   * per-client check (the response cache's edge answers before it).
+   */
+  mayCutOff(): boolean;
 }
