@@ -2,9 +2,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { DocumentNode, GraphQLSchema } from 'graphql';
 import { gql } from 'graphql-tag';
+import { ROOT } from './paths.js';
 import { resolvers } from './resolvers/index.js';
 
-const SCHEMA_DIR = new URL('../schema/', import.meta.url);
+const SCHEMA_DIR = new URL('schema/', ROOT);
 
 /** The SDL files of schema/, one per domain, in a stable order. */
 export function loadTypeDefs(): DocumentNode[] {

@@ -260,8 +260,12 @@ export interface MainProcess {
 }
 
 /** The process entry `src/main.ts` (what `npm start` runs, compiled), on a free loopback port, resolved once it listens. */
-export async function startMainProcess(env: Record<string, string>): Promise<MainProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+export async function startMainProcess(
+  env: Record<string, string>,
+  { args = ['--import', 'tsx', 'src/main.ts'], cwd }: { args?: string[]; cwd?: string } = {},
+): Promise<MainProcess> {
+  const child = spawn(process.execPath, args, {
+    cwd,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
   });
   let output = '';

@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addToken, TokenStore } from '../src/auth/tokens.js';
+import { serverCommand } from '../src/bench/server-command.js';
 import { startHttpServer, startMainProcess, type HttpTestServer } from './helpers.js';
 
 const ARTICLES = '{ articles(first: 1) { totalCount nodes { title section { name } } } }';
@@ -101,6 +103,36 @@ describe('npm start (the process entry)', () => {
       expect(output).not.toContain(token.slice(13));
 
       child.kill('SIGTERM');
+      expect(await main.exited).toBe(0);
+    } finally {
+      main.child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('runs from the bundle npm run build makes, started anywhere, finding its schema, seed and dictionaries', async () => {
+    const { command, args } = serverCommand(); // builds dist/, and reads package.json's start script
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    const dir = mkdtempSync(join(tmpdir(), 'newsgraph-bundle-'));
+    const main = await startMainProcess(
+      { DATABASE_URL: `sqlite:${dir}/fresh.db`, SEED_PATH: join(root, 'data/pages') },
+      { args: args.map((arg) => (arg.startsWith('-') ? arg : resolve(root, arg))), cwd: dir },
+    );
+    try {
+      expect(command).toBe(process.execPath);
+      expect(args.at(-1)).toBe('dist/newsgraph.mjs');
+      expect(main.output()).toContain('seeded an empty store');
+      // A search loads the segmenter and the newsroom dictionary, which holds 元宇宙.
+      const response = await fetch(`${main.address}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ search(query: "元宇宙") { totalCount nodes { article { title } } } }' }),
+      });
+      const body = (await response.json()) as { data?: { search: { totalCount: number; nodes: { article: { title: string } }[] } }; errors?: unknown };
+      expect(body.errors).toBeUndefined();
+      expect(body.data?.search.totalCount).toBe(1);
+      expect(body.data?.search.nodes[0]?.article.title).toContain('元宇宙');
+      main.child.kill('SIGTERM');
       expect(await main.exited).toBe(0);
     } finally {
       main.child.kill('SIGKILL');

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Jieba as JiebaType } from '@node-rs/jieba';
+import { ROOT } from '../paths.js';
 
 // @node-rs/jieba is a CommonJS native addon; its dictionary ships as a buffer module.
 const require = createRequire(import.meta.url);
@@ -21,7 +22,7 @@ function segmenter(): JiebaType {
     // 6 MB IDF table we never use and keeps both buffers for the life of the process: read
     // here, the 5 MB buffer is garbage once jieba has built its own tables from it.
     jieba = Jieba.withDict(readFileSync(require.resolve('@node-rs/jieba/dict.txt')));
-    jieba.loadDict(readFileSync(new URL('../../data/segmenter/user-dict.txt', import.meta.url)));
+    jieba.loadDict(readFileSync(new URL('data/segmenter/user-dict.txt', ROOT)));
   }
   return jieba;
 }
