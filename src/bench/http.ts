@@ -75,6 +75,8 @@ interface Row {
   servicesCpu?: number;
   /** How late each process's event loop ran during the run (max and p99, ms): newsgraph's from its /metrics, and this process's. */
   loopDelay: { server?: { max: number; p99: number }; client: { max: number; p99: number } };
+  /** newsgraph's garbage collections during the run. */
+  gc?: GcTotals;
   /** The fixed rate asked for, and how it was sent. */
   target?: { rate: number; pacing: Pacing; share: number };
 }
@@ -449,9 +451,38 @@ function describeStore(database: DatabaseConfig): string {
 const memoryReports: string[] = [];
 
 /** newsgraph's /metrics, as a reader of one metric by name (without the `newsgraph_` prefix; NaN if absent). */
-async function scrape(server: Server): Promise<(name: string) => number> {
+async function scrape(server: Server): Promise<Scraped> {
   const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
-  return (name) => Number(new RegExp(`^newsgraph_${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const metric = (name: string) => Number(new RegExp(`^newsgraph_${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return Object.assign(metric, { gc: gcTotals(text) });
+}
+
+type Scraped = ((name: string) => number) & { gc: GcTotals };
+
+/** Garbage collections by kind (major, minor, incremental, weakcb) since the process started: how many, their time, and how many took 10 ms or more. */
+type GcTotals = Map<string, { count: number; seconds: number; over10ms: number }>;
+
+function gcTotals(text: string): GcTotals {
+  const totals: GcTotals = new Map();
+  const of = (kind: string) => totals.get(kind) ?? totals.set(kind, { count: 0, seconds: 0, over10ms: 0 }).get(kind)!;
+  const under10ms = new Map<string, number>();
+  for (const [, suffix, labels, value] of text.matchAll(/^newsgraph_nodejs_gc_duration_seconds_(count|sum|bucket)\{([^}]*)\} (\S+)$/gm)) {
+    const kind = /kind="([^"]+)"/.exec(labels!)?.[1] ?? '?';
+    if (suffix === 'count') of(kind).count = Number(value);
+    else if (suffix === 'sum') of(kind).seconds = Number(value);
+    else if (/le="0\.01"/.test(labels!)) under10ms.set(kind, Number(value));
+  }
+  for (const [kind, total] of totals) total.over10ms = total.count - (under10ms.get(kind) ?? 0);
+  return totals;
+}
+
+function gcSince(before: GcTotals, after: GcTotals): GcTotals {
+  const since: GcTotals = new Map();
+  for (const [kind, total] of after) {
+    const was = before.get(kind) ?? { count: 0, seconds: 0, over10ms: 0 };
+    since.set(kind, { count: total.count - was.count, seconds: total.seconds - was.seconds, over10ms: total.over10ms - was.over10ms });
+  }
+  return since;
 }
 
 /**
@@ -667,7 +698,7 @@ async function measure(
   progress(`${what}: ${server.kind}, ${WARMUP_SECONDS} s warm-up, ${SECONDS} s run`);
   await load({ ...common, workload: warmup, cursor: cursorFor(warmup, server), seconds: WARMUP_SECONDS, verify: verifyWarmup });
   // Scraping newsgraph's /metrics resets its event-loop delay histogram: the next scrape covers the run.
-  if (server.kind === 'newsgraph') await scrape(server);
+  const gcBefore = server.kind === 'newsgraph' ? (await scrape(server)).gc : undefined;
   const clientLoop = monitorEventLoopDelay({ resolution: 10 });
   clientLoop.enable();
   const cpuBefore = cpuMs(server.pid);
@@ -696,6 +727,7 @@ async function measure(
       ...(serverLoop ? { server: { max: serverLoop('nodejs_eventloop_lag_max_seconds') * 1000, p99: serverLoop('nodejs_eventloop_lag_p99_seconds') * 1000 } } : {}),
       client: { max: clientLoop.max / 1e6, p99: clientLoop.percentile(99) / 1e6 },
     },
+    ...(serverLoop && gcBefore ? { gc: gcSince(gcBefore, serverLoop.gc) } : {}),
     ...(target ? { target } : {}),
   };
 }
@@ -784,6 +816,17 @@ function printReport({ store, fixtures, uncachedCount, startups, rows, atRate, p
     const { server, client } = row.loopDelay;
     const pair = (delay?: { max: number; p99: number }) => (delay ? `${formatMs(delay.max)} / ${formatMs(delay.p99)}` : '—');
     console.log(`  ${name.padEnd(52)} ${pair(server).padStart(15)};  ${pair(client)}`);
+  }
+
+  // V8 collects on the main thread too: a long collection stalls the loop like any synchronous work.
+  console.log('\ngarbage collection in newsgraph during each run, by kind: count, total ms, how many took 10 ms or more:');
+  for (const row of [...rows, ...atRate].filter((row) => row.gc)) {
+    const name = `${row.scenario}${row.target ? ` at ${percent(row.target.share)} (${row.target.pacing})` : ''}`;
+    const kinds = ['minor', 'major', 'incremental'].map((kind) => {
+      const total = row.gc!.get(kind) ?? { count: 0, seconds: 0, over10ms: 0 };
+      return `${kind} ${total.count}, ${formatMs(total.seconds * 1000)} ms, ${total.over10ms} ≥ 10 ms`;
+    });
+    console.log(`  ${name.padEnd(52)} ${kinds.join('; ')}`);
   }
 
   for (const row of [...rows, ...atRate]) {
