@@ -1,6 +1,6 @@
 import type { Context } from './context.js';
 import { descendantIds, pathOf } from './data/loaders.js';
-import type { ArticleRecord, RelatedItemRecord, RelatedKind, TeaserKind, TeaserRecord } from './data/types.js';
+import type { ArticleRecord, ArticleSummary, RelatedItemRecord, RelatedKind, TeaserKind, TeaserRecord } from './data/types.js';
 import { mentions } from './text/keywords.js';
 import { bodyText } from './text/measure.js';
 import { checkCount } from './pagination.js';
@@ -54,14 +54,14 @@ async function newestInSection(
   limit: number,
   exclude: readonly string[],
   siteWide: boolean,
-): Promise<ArticleRecord[]> {
+): Promise<ArticleSummary[]> {
   if (limit <= 0) return [];
   const { store, loaders } = context;
   const excludeIds = [article.id, ...exclude];
   const sectionIds = descendantIds(await loaders.sections(), article.sectionId);
-  const found = await store.listArticles({ filter: { sectionIds, excludeIds }, limit });
+  const found = await store.listArticleSummaries({ filter: { sectionIds, excludeIds }, limit });
   if (siteWide && found.length < limit) {
-    const more = await store.listArticles({
+    const more = await store.listArticleSummaries({
       filter: { excludeIds: [...excludeIds, ...found.map((a) => a.id)] },
       limit: limit - found.length,
     });
@@ -139,8 +139,9 @@ function fromTeaser(teaser: TeaserRecord): RelatedItemRecord {
   return { kind, title, summary, url, publishedAt, articleId, reason: null };
 }
 
-function fromArticle(context: Context, article: ArticleRecord, kind: RelatedKind): RelatedItemRecord {
-  context.loaders.articleById.prime(article.id, article);
+function fromArticle(context: Context, article: ArticleRecord | ArticleSummary, kind: RelatedKind): RelatedItemRecord {
+  // A whole record answers a later RelatedItem.article without another read; a summary lacks the body.
+  if ('body' in article) context.loaders.articleById.prime(article.id, article);
   return {
     kind,
     title: article.title,

@@ -19,7 +19,7 @@ import { isPublic, type ArticleRecord } from '../data/types.js';
  * read. Writes pass through untouched.
  */
 export function taggingStore(store: ContentStore, tags: Set<string>): ContentStore {
-  const articles = (records: readonly (ArticleRecord | null)[]) => {
+  const articles = (records: readonly (Pick<ArticleRecord, 'id'> | null)[]) => {
     for (const record of records) if (record) tags.add(`article:${record.id}`);
   };
   const list = (filter: ArticleFilterQuery | undefined) => {
@@ -40,6 +40,12 @@ export function taggingStore(store: ContentStore, tags: Set<string>): ContentSto
     async listArticles(query) {
       list(query.filter);
       const found = await store.listArticles(query);
+      articles(found);
+      return found;
+    },
+    async listArticleSummaries(query) {
+      list(query.filter);
+      const found = await store.listArticleSummaries(query);
       articles(found);
       return found;
     },

@@ -19,6 +19,7 @@ import type {
 import type { ArticlesTable, Database, SectionsTable } from './tables.js';
 import type {
   ArticleRecord,
+  ArticleSummary,
   ArticleRevisionRecord,
   ArticleSnapshot,
   ArticleStatus,
@@ -135,12 +136,21 @@ export class SqlStore implements ContentStore {
     return slugs.map((slug) => bySlug.get(slug) ?? null);
   }
 
-  async listArticles({ filter, order = 'desc', after, until, limit }: ArticleListQuery): Promise<ArticleRecord[]> {
-    let query = this.db.selectFrom('articles').selectAll().where(filterCondition(filter));
+  async listArticles(query: ArticleListQuery): Promise<ArticleRecord[]> {
+    const rows = await this.articleList(query).selectAll().execute();
+    return rows.map(toArticle);
+  }
+
+  async listArticleSummaries(query: ArticleListQuery): Promise<ArticleSummary[]> {
+    const rows = await this.articleList(query).select(SUMMARY_COLUMNS).execute();
+    return rows.map(toSummary);
+  }
+
+  private articleList({ filter, order = 'desc', after, until, limit }: ArticleListQuery) {
+    let query = this.db.selectFrom('articles').where(filterCondition(filter));
     if (after) query = query.where(keysetCondition(after, order, true));
     if (until) query = query.where(keysetCondition(until, order, false));
-    const rows = await query.orderBy('published_at', order).orderBy('id', order).limit(limit).execute();
-    return rows.map(toArticle);
+    return query.orderBy('published_at', order).orderBy('id', order).limit(limit);
   }
 
   /**
@@ -1079,6 +1089,36 @@ async function sectionRow(trx: Transaction<Database>, sectionId: string): Promis
 function toArticle(row: ArticleRow): ArticleRecord {
   let body: ContentBlock[] | undefined;
   return {
+    ...toSummary(row),
+    get body() {
+      return (body ??= JSON.parse(row.body) as ContentBlock[]);
+    },
+  };
+}
+
+/** Every column of `articles` but the body. */
+const SUMMARY_COLUMNS = [
+  'id',
+  'slug',
+  'title',
+  'source_name',
+  'source_url',
+  'published_at',
+  'section_id',
+  'excerpt',
+  'word_count',
+  'reading_minutes',
+  'version',
+  'status',
+  'deleted_at',
+  'created_at',
+  'updated_at',
+  'created_by',
+  'updated_by',
+] as const satisfies readonly Exclude<keyof ArticleRow, 'body'>[];
+
+function toSummary(row: Omit<ArticleRow, 'body'>): ArticleSummary {
+  return {
     id: String(row.id),
     slug: row.slug,
     title: row.title,
@@ -1086,9 +1126,6 @@ function toArticle(row: ArticleRow): ArticleRecord {
     sourceUrl: row.source_url,
     publishedAt: Number(row.published_at),
     sectionId: String(row.section_id),
-    get body() {
-      return (body ??= JSON.parse(row.body) as ContentBlock[]);
-    },
     excerpt: row.excerpt,
     wordCount: row.word_count,
     readingMinutes: row.reading_minutes,

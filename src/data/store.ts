@@ -3,6 +3,7 @@ import type { PreparedPage } from './prepare-page.js';
 import type { ContentTransfer } from './transfer.js';
 import type {
   ArticleRecord,
+  ArticleSummary,
   ArticleRevisionRecord,
   ArticleSnapshot,
   CreditRecord,
@@ -107,6 +108,8 @@ export interface ContentStore {
   findArticlesBySlugs(args: { slugs: readonly string[]; includeHidden?: boolean }): Promise<(ArticleRecord | null)[]>;
   /** Articles by publication time (then id), a keyset page at a time. */
   listArticles(query: ArticleListQuery): Promise<ArticleRecord[]>;
+  /** The same list without bodies, for teasers and anything else that shows none. */
+  listArticleSummaries(query: ArticleListQuery): Promise<ArticleSummary[]>;
   countArticles(args: { filter?: ArticleFilterQuery }): Promise<number>;
   /** Other articles ordered by how many tags they share with `articleId`, then newest first. */
   listArticlesSharingTags(args: { articleId: string; limit: number }): Promise<ArticleRecord[]>;

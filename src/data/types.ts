@@ -65,6 +65,12 @@ export interface ArticleRecord {
   updatedBy: string | null;
 }
 
+/**
+ * An article without its body, as lists that show no body read it: turning
+ * each row's body into a string was most of the time such a list took.
+ */
+export type ArticleSummary = Omit<ArticleRecord, 'body'>;
+
 export type ArticleStatus = 'DRAFT' | 'PUBLISHED';
 
 /** Whether anyone may see the article: published, not deleted, and its time has come. */
