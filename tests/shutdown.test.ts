@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startMainProcess } from './helpers.js';
+import { startHttpServer, startMainProcess } from './helpers.js';
 
 describe('graceful shutdown', () => {
   it('on SIGTERM stops accepting, finishes the request in flight, closes the store and exits 0', async () => {
@@ -44,6 +45,48 @@ describe('graceful shutdown', () => {
     } finally {
       main.child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('while draining, finishes a request whose body was still arriving and refuses, with 503, one whose headers come after', async () => {
+    const t = await startHttpServer();
+    try {
+      const port = Number(new URL(t.base).port);
+      const open = () => new Promise<Socket>((resolve) => {
+        const socket = connect(port, '127.0.0.1', () => resolve(socket));
+      });
+      const replyOf = (socket: Socket) =>
+        new Promise<string>((resolve) => {
+          let text = '';
+          socket.on('data', (chunk: Buffer) => (text += chunk));
+          socket.on('close', () => resolve(text));
+        });
+      const pause = () => new Promise((resolve) => setTimeout(resolve, 100));
+      const body = JSON.stringify({ query: '{ articles(first: 1) { totalCount } }' });
+      // A: headers and the start of its body before the drain (the cache's edge is reading it).
+      const a = await open();
+      const aReply = replyOf(a);
+      a.write(`POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 5)}`);
+      // B: a connection with half its headers sent, so it is not idle when the drain starts.
+      const b = await open();
+      const bReply = replyOf(b);
+      b.write('POST /graphql HTTP/1.1\r\nHost: x\r\n');
+      await pause();
+      const closed = t.server.http.close();
+      await pause();
+      b.write(`Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      await pause();
+      a.end(body.slice(5));
+      await closed;
+
+      const [aText, bText] = [await aReply, await bReply];
+      expect(aText).toMatch(/^HTTP\/1\.1 200 /);
+      expect(JSON.parse(aText.slice(aText.indexOf('\r\n\r\n') + 4))).toEqual({ data: { articles: { totalCount: 1 } } });
+      expect(bText).toMatch(/^HTTP\/1\.1 503 /);
+      expect(bText.toLowerCase()).toContain('connection: close');
+      expect(JSON.parse(bText.slice(bText.indexOf('\r\n\r\n') + 4)).errors[0].extensions.code).toBe('SHUTTING_DOWN');
+    } finally {
+      await t.close().catch(() => {});
     }
   });
 });
