@@ -9,6 +9,7 @@ const ARTICLE_PAGE = `query ArticlePage($slug: String!) { article(slug: $slug) {
   body { __typename ... on Paragraph { text } } hot: related(kind: HOT, first: 6) { title } } }`;
 const ARTICLE_ONLY = `query Headline($slug: String!) { article(slug: $slug) { id title version } }`;
 const LIST = `query Latest { articles(first: 5) { totalCount nodes { id title } } }`;
+const LATEST_MODULE = `query LatestModule($slug: String!) { article(slug: $slug) { latest: related(kind: LATEST, first: 3) { title } } }`;
 const SEARCH = `query Find($q: String!) { search(query: $q) { totalCount nodes { article { id title } } } }`;
 
 const TOKENS: Record<string, typeof EDITOR> = { 'editor-token': EDITOR, 'admin-token': ADMIN };
@@ -213,6 +214,11 @@ describe('caching', () => {
       const totalBefore = (await post(LIST)).body.data.articles.totalCount;
       expect((await post(LIST)).cache).toBe('HIT');
       await post(SEARCH, { q: '缓存失效' });
+      // Another article's 最近更新 module lists its section's newest articles.
+      const latestOf = async (s: string) => (await post(LATEST_MODULE, { slug: s })).body.data.article.latest.map((i: { title: string }) => i.title);
+      await post(LATEST_MODULE, { slug: otherSlug });
+      expect((await post(LATEST_MODULE, { slug: otherSlug })).cache).toBe('MISS');
+      expect((await post(LATEST_MODULE, { slug: otherSlug })).cache).toBe('HIT');
 
       const created = await mutate(
         `mutation($input: CreateArticleInput!) { createArticle(input: $input) { article { id version } } }`,
@@ -228,11 +234,13 @@ describe('caching', () => {
       expect(list.totalCount).toBe(totalBefore + 1);
       expect(list.nodes[0].id).toBe(id);
       expect((await post(SEARCH, { q: '缓存失效' })).body.data.search.nodes.map((n: { article: { id: string } }) => n.article.id)).toContain(id);
+      expect((await latestOf(otherSlug))[0]).toBe('缓存失效的新文章');
 
       await mutate(`mutation($id: ID!) { deleteArticle(id: $id, expectedVersion: 2) { article { version } } }`, { id });
       expect((await post(ARTICLE_ONLY, { slug })).body.data.article).toBeNull();
       expect((await post(LIST)).body.data.articles.totalCount).toBe(totalBefore);
       expect((await post(SEARCH, { q: '缓存失效' })).body.data.search.nodes.map((n: { article: { id: string } }) => n.article.id)).not.toContain(id);
+      expect(await latestOf(otherSlug)).not.toContain('缓存失效的新文章');
     });
 
     it('shows a new 热点 list and a renamed section at once', async () => {
