@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApollo } from '../src/server.js';
 import { createContext } from '../src/context.js';
 import { StoreNotEmptyError } from '../src/data/errors.js';
+import { openStore } from '../src/data/open-store.js';
 import type { ContentStore } from '../src/data/store.js';
 import { contentSum, exportToFile, importFromFile, TransferFileError } from '../src/ingest/transfer-file.js';
 import { addPage, beijingTime, createTestServer, createTestStore, EDITOR, TEST_STORE, type TestServer } from './helpers.js';
@@ -122,6 +123,30 @@ describe('moving content: export and import', () => {
       expect(await contentSum(seeded.store)).toEqual(before);
     } finally {
       await seeded.close();
+    }
+  });
+
+  it.runIf(TEST_STORE === 'postgres')('imports as the CLIs open the store, which the request deadline does not stop; a store opened as the server opens it is stopped', async () => {
+    await exportToFile(source.store, file);
+    const asServer = await createTestStore({ seed: false });
+    const asCli = await createTestStore({ seed: false });
+    // A 1 ms deadline: no import's statements all fit in it (its VACUUM alone takes longer).
+    const tight = (t: typeof asServer) => {
+      const { database, searchPath } = t.location;
+      if (database.kind !== 'postgres') throw new Error('the PostgreSQL half only');
+      return { database: { ...database, statementTimeoutMs: 1 }, searchPath };
+    };
+    const served = (({ database, searchPath }) => openStore(database, { searchPath }))(tight(asServer));
+    const bulk = (({ database, searchPath }) => openStore(database, { searchPath, bulk: true }))(tight(asCli));
+    try {
+      await expect(importFromFile(served, file)).rejects.toMatchObject({ code: '57014' }); // query_canceled: statement timeout
+      const { store: stored } = await importFromFile(bulk, file);
+      expect(stored.counts).toMatchObject({ articles: 5, tags: 2 });
+    } finally {
+      await served.close();
+      await bulk.close();
+      await asServer.close();
+      await asCli.close();
     }
   });
 

@@ -30,7 +30,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const config = loadConfig(process.env);
-  const store = openStore(config.database);
+  const store = openStore(config.database, { bulk: true });
   // Preparing (segmentation above all) is the heavier half, so it gets every core but the writer's.
   const workers = Array.from(
     { length: Math.max(1, availableParallelism() - 1) },

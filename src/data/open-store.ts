@@ -51,6 +51,14 @@ export interface OpenStoreOptions {
   onQuery?: (event: QueryEvent) => void;
   /** PostgreSQL only: the schema to work in (tests give each store its own). */
   searchPath?: string;
+  /**
+   * Bulk work from the command line (import, export, the corpus generator):
+   * no statement timeout. The request deadline bounds the statements that
+   * serve requests; an import's final VACUUM of 100,000 articles took longer
+   * than its 10 s on a slow machine and was cancelled after the import had
+   * committed.
+   */
+  bulk?: boolean;
 }
 
 /** Opens the store a DATABASE_URL names. The caller runs `migrate()`. */
@@ -85,13 +93,13 @@ pg.types.setTypeParser(pg.types.builtins.INT8, Number);
  * The PostgreSQL store: the same SqlStore over a `pg` pool of `poolSize`
  * connections, each with `statement_timeout` set to the request deadline so
  * a statement still running when its request gives up is stopped by the
- * database as well.
+ * database as well (none for `bulk` work).
  */
-function openPostgresStore(config: Extract<DatabaseConfig, { kind: 'postgres' }>, { onQuery, searchPath }: OpenStoreOptions): ContentStore {
+function openPostgresStore(config: Extract<DatabaseConfig, { kind: 'postgres' }>, { onQuery, searchPath, bulk = false }: OpenStoreOptions): ContentStore {
   const pool = new pg.Pool({
     connectionString: config.url,
     max: config.poolSize,
-    options: [`-c statement_timeout=${config.statementTimeoutMs}`, ...(searchPath ? [`-c search_path=${searchPath}`] : [])].join(' '),
+    options: [`-c statement_timeout=${bulk ? 0 : config.statementTimeoutMs}`, ...(searchPath ? [`-c search_path=${searchPath}`] : [])].join(' '),
   });
   const db = new Kysely<Database>({
     dialect: new PostgresDialect({ pool }),

@@ -36,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig(process.env);
-  const store = openStore(config.database);
+  const store = openStore(config.database, { bulk: true });
   try {
     await store.migrate();
     if (argv.length === 1 && argv[0]!.endsWith('.jsonl')) return await importExport(store, argv[0]!);

@@ -9,7 +9,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig(process.env);
-  const store = openStore(config.database);
+  const store = openStore(config.database, { bulk: true });
   try {
     await store.migrate();
     const started = performance.now();
