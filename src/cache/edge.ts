@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { Metrics } from '../metrics.js';
-import { publicRequestKey } from './http.js';
+import { publicRequestKey, storedAnswerHeaders } from './http.js';
 import type { CachedResponse } from './response-cache.js';
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;
@@ -55,12 +55,7 @@ export function cacheEdge(
   });
 
   const answer = (response: ServerResponse, entry: CachedResponse, started: number) => {
-    response.writeHead(200, {
-      'content-type': entry.contentType,
-      'content-length': entry.body.length,
-      'cache-control': `public, max-age=${entry.maxAgeSeconds}`,
-      'x-cache': 'HIT',
-    });
+    response.writeHead(200, { ...storedAnswerHeaders(entry, 'HIT'), 'content-length': entry.body.length });
     response.end(entry.body);
     metrics.cacheHit(entry.operationName ?? null, (performance.now() - started) / 1000);
   };

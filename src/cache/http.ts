@@ -66,6 +66,11 @@ export function publicRequestKey(method: string | undefined, url: string, header
 
 const keyOf = (request: FastifyRequest) => publicRequestKey(request.method, request.url, request.headers, request.body);
 
+/** The headers of an answer sent from the cache, here and at the edge (besides its length). */
+export function storedAnswerHeaders(entry: CachedResponse, how: 'HIT' | 'SHARED'): Record<string, string> {
+  return { 'content-type': entry.contentType, 'cache-control': `public, max-age=${entry.maxAgeSeconds}`, 'x-cache': how };
+}
+
 function operationNameOf(request: FastifyRequest): string | null {
   const source = (request.method === 'GET' ? request.query : request.body) as { operationName?: unknown } | null;
   return typeof source?.operationName === 'string' ? source.operationName : null;
@@ -90,13 +95,7 @@ export function serveFromCache(
   { cache, metrics, ttlSeconds }: { cache: ResponseStore; metrics: Metrics; ttlSeconds: number },
 ): void {
   const inFlight = new Map<string, InFlight>();
-  const send = (reply: FastifyReply, entry: CachedResponse, how: 'HIT' | 'SHARED') =>
-    reply
-      .code(200)
-      .header('content-type', entry.contentType)
-      .header('cache-control', `public, max-age=${entry.maxAgeSeconds}`)
-      .header('x-cache', how)
-      .send(entry.body);
+  const send = (reply: FastifyReply, entry: CachedResponse, how: 'HIT' | 'SHARED') => reply.code(200).headers(storedAnswerHeaders(entry, how)).send(entry.body);
 
   http.addHook('preHandler', async (request, reply) => {
     if (request.routeOptions.url !== '/graphql') return;
