@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { Metrics } from '../metrics.js';
-import { publicRequestKey, storedAnswerHeaders } from './http.js';
+import { mayBePublicPost, publicRequestKey, storedAnswerHeaders } from './http.js';
 import type { CachedResponse } from './response-cache.js';
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;
@@ -83,23 +83,16 @@ export function cacheEdge(
         const entry = key === null ? undefined : peek(key);
         return entry ? answer(response, entry, started) : next(request, response);
       }
-      const { headers } = request;
-      const length = Number(headers['content-length']);
-      if (
-        request.method !== 'POST' ||
-        headers.authorization !== undefined ||
-        !(headers['content-type'] ?? '').startsWith('application/json') ||
-        !(length > 0 && length <= bodyLimit)
-      ) {
-        return next(request, response);
-      }
+      // Read the body only where it may be answered: a public JSON POST of a length Fastify would read.
+      const length = Number(request.headers['content-length']);
+      if (request.method !== 'POST' || !mayBePublicPost(request.headers) || !(length > 0 && length <= bodyLimit)) return next(request, response);
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       // A client that goes away mid-body leaves nothing to answer; the listener keeps its error from ending the process.
       request.on('error', () => {});
       request.once('end', () => {
         const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-        const entry = body.length === length ? lookUpPost(request, body) : undefined;
+        const entry = lookUpPost(request, body);
         if (entry) return answer(response, entry, started);
         replays.set(request, body);
         next(request, response);

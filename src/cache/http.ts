@@ -39,6 +39,11 @@ interface GraphQLBody {
   extensions?: unknown;
 }
 
+/** Whether a POST's headers allow a public answer, whatever its body: no editor token, a JSON body. */
+export function mayBePublicPost(headers: IncomingHttpHeaders): boolean {
+  return headers.authorization === undefined && (headers['content-type'] ?? '').startsWith('application/json');
+}
+
 /**
  * The key of a public GraphQL request, or null when it must go the whole
  * way through Apollo: editors (any Authorization header), batches, and
@@ -58,7 +63,7 @@ export function publicRequestKey(method: string | undefined, url: string, header
       (headers['content-type'] ?? '').startsWith('application/json');
     return preflighted ? `G\n${accept}\n${url}` : null;
   }
-  if (method !== 'POST' || !(headers['content-type'] ?? '').startsWith('application/json')) return null;
+  if (method !== 'POST' || !mayBePublicPost(headers)) return null;
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return null;
   const { query, operationName, variables, extensions } = body as GraphQLBody;
   return `P\n${accept}\n${typeof query === 'string' ? query : ''}\n${typeof operationName === 'string' ? operationName : ''}\n${JSON.stringify(variables ?? null)}\n${JSON.stringify(extensions ?? null)}`;

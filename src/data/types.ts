@@ -67,7 +67,7 @@ export interface ArticleRecord {
 
 /**
  * An article without its body, as lists that show no body read it: turning
- * each row's body into a string was most of the time such a list took.
+ * each row's body into a string was more than half of what such a list took.
  */
 export type ArticleSummary = Omit<ArticleRecord, 'body'>;
 
