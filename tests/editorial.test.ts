@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ADMIN, createTestServer, EDITOR, pageText, type TestServer } from './helpers.js';
 
 const ARTICLE_FIELDS = `id slug title version status deleted publishedAt createdBy updatedBy
@@ -144,6 +144,23 @@ describe('the editor API', () => {
     const back = (await t.expectData(UNPUBLISH, { id: draft.id, v: 3 }, EDITOR)).unpublishArticle.article;
     expect(back).toMatchObject({ status: 'DRAFT', version: 4 });
     expect(await publiclyReachable(back)).toEqual([]);
+  });
+
+  it('shows a scheduled article once its time has come, with no write in between', async () => {
+    const draft = await create('定时发布的文章');
+    const later = Date.now() + 3600_000;
+    const scheduled = (await t.expectData(PUBLISH, { id: draft.id, v: 1, at: new Date(later).toISOString() }, EDITOR)).publishArticle.article;
+    // Twice, so every statement that decides visibility has been compiled and kept before the clock moves.
+    expect(await publiclyReachable(scheduled)).toEqual([]);
+    expect(await publiclyReachable(scheduled)).toEqual([]);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(later + 1000);
+      expect(await publiclyReachable(scheduled)).toEqual(['article(id)', 'article(slug)', 'articles', 'section.articles', 'search', 'related']);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(await publiclyReachable(scheduled)).toEqual([]);
   });
 
   it('updates only the fields given, bumping the version and keeping the previous state as a revision', async () => {

@@ -170,7 +170,8 @@ export function serveFromCache(
     metrics.cacheMiss(stored);
     candidate.settle(stored ? entry : null);
     if (stored) void reply.header('x-cache', 'MISS');
-    return payload;
+    // The bytes just encoded: sent as a string, Fastify would measure and encode the text again.
+    return entry.body;
   });
 
   // A request that failed before sending (or whose client went away) must not leave others waiting.

@@ -19,7 +19,7 @@ export function narrowsBeyondExclusions(filter: ArticleFilterQuery | undefined):
 export const HIDDEN_FOR_GOOD = `status <> 'PUBLISHED' OR deleted_at IS NOT NULL`;
 
 /** The public may see an article that is published, not deleted, and whose time has come. */
-export function visibleCondition(now: number): RawBuilder<SqlBool> {
+export function visibleCondition(now: unknown): RawBuilder<SqlBool> {
   return sql<SqlBool>`(articles.status = 'PUBLISHED' AND articles.deleted_at IS NULL AND articles.published_at <= ${now})`;
 }
 
@@ -33,10 +33,10 @@ export function hiddenIds(now: number): RawBuilder<{ id: number }> {
     UNION ALL SELECT id FROM articles WHERE published_at > ${now} AND status = 'PUBLISHED' AND deleted_at IS NULL`;
 }
 
-/** Every condition of `filter`, and unless it says `includeHidden`, visibility to the public. */
-export function filterCondition(filter: ArticleFilterQuery | undefined): RawBuilder<SqlBool> {
+/** Every condition of `filter`, and unless it says `includeHidden`, visibility to the public at `now`. */
+export function filterCondition(filter: ArticleFilterQuery | undefined, now: unknown = Date.now()): RawBuilder<SqlBool> {
   const parts: RawBuilder<unknown>[] = [];
-  if (!filter?.includeHidden) parts.push(visibleCondition(Date.now()));
+  if (!filter?.includeHidden) parts.push(visibleCondition(now));
   if (!filter) return sql<SqlBool>`${parts[0]!}`;
   if (filter.sectionIds) parts.push(sql`articles.section_id IN (${inList(filter.sectionIds)})`);
   if (filter.tagSlug !== undefined) {

@@ -8,6 +8,7 @@ import { ArticleNotFoundError, SectionCycleError, SectionNotFoundError, SlugTake
 import type { ContentTransfer } from './transfer.js';
 import { deriveFields, preparePage, type DerivedFields, type PreparedPage } from './prepare-page.js';
 import { searchDocument } from './search-document.js';
+import { StatementShapes } from './statement-shapes.js';
 import type {
   ArticleFilterQuery,
   ArticleListQuery,
@@ -47,7 +48,11 @@ export class SqlStore implements ContentStore {
     private readonly schema?: string,
   ) {
     this.postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+    this.shapes = new StatementShapes(db);
   }
+
+  /** The per-page statements, compiled once per shape. */
+  private readonly shapes: StatementShapes<Database>;
 
   /** PostgreSQL, or else SQLite: where the two differ in locking and maintenance, not in queries. */
   private readonly postgres: boolean;
@@ -114,26 +119,28 @@ export class SqlStore implements ContentStore {
   async findArticlesByIds({ ids, includeHidden = false }: { ids: readonly string[]; includeHidden?: boolean }): Promise<(ArticleRecord | null)[]> {
     const numeric = ids.map(Number).filter(Number.isSafeInteger);
     if (numeric.length === 0) return ids.map(() => null);
-    const rows = await this.db
-      .selectFrom('articles')
-      .selectAll()
-      .where('id', 'in', numeric)
-      .where(filterCondition({ includeHidden }))
-      .execute();
+    const rows = await this.articlesWhere('id', numeric, includeHidden);
     const byId = new Map(rows.map((r) => [String(r.id), toArticle(r)]));
     return ids.map((id) => byId.get(id) ?? null);
   }
 
   async findArticlesBySlugs({ slugs, includeHidden = false }: { slugs: readonly string[]; includeHidden?: boolean }): Promise<(ArticleRecord | null)[]> {
     if (slugs.length === 0) return [];
-    const rows = await this.db
-      .selectFrom('articles')
-      .selectAll()
-      .where('slug', 'in', [...slugs])
-      .where(filterCondition({ includeHidden }))
-      .execute();
+    const rows = await this.articlesWhere('slug', slugs, includeHidden);
     const bySlug = new Map(rows.map((r) => [r.slug, toArticle(r)]));
     return slugs.map((slug) => bySlug.get(slug) ?? null);
+  }
+
+  /** Whole rows of the articles whose `column` is in `keys` (and that the public may see now, unless `includeHidden`). */
+  private articlesWhere(column: 'id' | 'slug', keys: readonly (number | string)[], includeHidden: boolean): Promise<ArticleRow[]> {
+    const values = includeHidden ? keys : [...keys, Date.now()];
+    return this.shapes.rows(`articles by ${column} ${includeHidden ? 'all' : 'visible'} ${keys.length}`, values, (v) =>
+      this.db
+        .selectFrom('articles')
+        .selectAll()
+        .where(column, 'in', v.slice(0, keys.length) as never[])
+        .where(filterCondition({ includeHidden }, v[keys.length])),
+    );
   }
 
   async listArticles(query: ArticleListQuery): Promise<ArticleRecord[]> {
@@ -321,19 +328,21 @@ export class SqlStore implements ContentStore {
   }
 
   async listSections(): Promise<SectionRecord[]> {
-    const rows = await this.db.selectFrom('sections').selectAll().orderBy('position').orderBy('id').execute();
+    const rows = await this.shapes.rows('sections', [], () => this.db.selectFrom('sections').selectAll().orderBy('position').orderBy('id'));
     return rows.map(toSection);
   }
 
   async findCredits({ articleIds }: { articleIds: readonly string[] }): Promise<CreditRecord[][]> {
-    const rows = articleIds.length
-      ? await this.db
-          .selectFrom('credits')
-          .selectAll()
-          .where('article_id', 'in', numericIds(articleIds))
-          .orderBy('article_id')
-          .orderBy('position')
-          .execute()
+    const ids = numericIds(articleIds);
+    const rows = ids.length
+      ? await this.shapes.rows(`credits ${ids.length}`, ids, (v) =>
+          this.db
+            .selectFrom('credits')
+            .selectAll()
+            .where('article_id', 'in', v as number[])
+            .orderBy('article_id')
+            .orderBy('position'),
+        )
       : [];
     return groupBy(articleIds, rows, (r) => String(r.article_id), (r) => ({
       role: r.role as CreditRole,
@@ -343,15 +352,17 @@ export class SqlStore implements ContentStore {
   }
 
   async findTags({ articleIds }: { articleIds: readonly string[] }): Promise<TagRecord[][]> {
-    const rows = articleIds.length
-      ? await this.db
-          .selectFrom('article_tags')
-          .innerJoin('tags', 'tags.id', 'article_tags.tag_id')
-          .select(['article_tags.article_id', 'tags.id', 'tags.slug', 'tags.name'])
-          .where('article_tags.article_id', 'in', numericIds(articleIds))
-          .orderBy('article_tags.article_id')
-          .orderBy('article_tags.position')
-          .execute()
+    const ids = numericIds(articleIds);
+    const rows = ids.length
+      ? await this.shapes.rows(`tags ${ids.length}`, ids, (v) =>
+          this.db
+            .selectFrom('article_tags')
+            .innerJoin('tags', 'tags.id', 'article_tags.tag_id')
+            .select(['article_tags.article_id', 'tags.id', 'tags.slug', 'tags.name'])
+            .where('article_tags.article_id', 'in', v as number[])
+            .orderBy('article_tags.article_id')
+            .orderBy('article_tags.position'),
+        )
       : [];
     return groupBy(articleIds, rows, (r) => String(r.article_id), (r) => ({
       id: String(r.id),
@@ -361,15 +372,17 @@ export class SqlStore implements ContentStore {
   }
 
   async findTeasers({ sectionIds, kind }: { sectionIds: readonly string[]; kind: TeaserKind }): Promise<TeaserRecord[][]> {
-    const rows = sectionIds.length
-      ? await this.db
-          .selectFrom('teasers')
-          .selectAll()
-          .where('section_id', 'in', numericIds(sectionIds))
-          .where('kind', '=', kind)
-          .orderBy('section_id')
-          .orderBy('position')
-          .execute()
+    const ids = numericIds(sectionIds);
+    const rows = ids.length
+      ? await this.shapes.rows(`teasers ${ids.length}`, [kind, ...ids], (v) =>
+          this.db
+            .selectFrom('teasers')
+            .selectAll()
+            .where('section_id', 'in', v.slice(1) as number[])
+            .where('kind', '=', v[0] as TeaserKind)
+            .orderBy('section_id')
+            .orderBy('position'),
+        )
       : [];
     return groupBy(sectionIds, rows, (r) => String(r.section_id), (r) => ({
       sectionId: String(r.section_id),
