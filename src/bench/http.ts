@@ -26,6 +26,8 @@ const STORE_URL = process.env.BENCH_DATABASE_URL ?? 'sqlite:var/bench-100k.db';
 const ARTICLES = Number(process.env.BENCH_ARTICLES ?? 100_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+/** The even-paced runs' most connections: open loop, a request due when all are busy waits for one, and that wait is the pacer's, not the server's. */
+const PACED_CONNECTIONS = Number(process.env.BENCH_PACED_CONNECTIONS ?? 256);
 const WARMUP_SECONDS = Math.min(3, SECONDS);
 /** Requests in a mix list: more than newsgraph answers in a warm-up and a run, so its unique queries stay unique. */
 const MIX_LENGTH = 200_000;
@@ -700,7 +702,8 @@ async function measure(
   { warmup, verifyWarmup = true, target }: { warmup: Workload; verifyWarmup?: boolean; target?: Row['target'] },
 ): Promise<Row> {
   const common = { port: server.port, connections: CONNECTIONS, enforceOnce: server.kind === 'newsgraph' };
-  const load = (options: Parameters<typeof drive>[0]) => (target?.pacing === 'even' ? pace({ ...options, rate: target.rate }) : drive({ ...options, ...(target ? { rate: target.rate } : {}) }));
+  const load = (options: Parameters<typeof drive>[0]) =>
+    target?.pacing === 'even' ? pace({ ...options, connections: PACED_CONNECTIONS, rate: target.rate }) : drive({ ...options, ...(target ? { rate: target.rate } : {}) });
   const what = `${scenario}${target ? ` at ${Math.round(target.rate)} req/s (${target.pacing}, ${percent(target.share)})` : ''}`;
   progress(`${what}: ${server.kind}, ${WARMUP_SECONDS} s warm-up, ${SECONDS} s run`);
   await load({ ...common, workload: warmup, cursor: cursorFor(warmup, server), seconds: WARMUP_SECONDS, verify: verifyWarmup });
@@ -782,7 +785,7 @@ function printReport({ store, fixtures, uncachedCount, startups, rows, atRate, p
 
   console.log(`\nnewsgraph over HTTP: ${fixtures.total.toLocaleString('en')} articles in ${store}${REDIS_URL ? `; caches in Redis (${REDIS_URL})` : ''}`);
   console.log(`${cpu}, ${availableParallelism()} cores; node ${process.version}; the load generator runs in the bench process`);
-  console.log(`${CONNECTIONS} connections, pipelining 1, ${SECONDS} s runs after ${WARMUP_SECONDS} s warm-ups; start-up (spawn to /ready 200): ${startups.map((ms) => `${number(ms)} ms`).join(', restart ')}`);
+  console.log(`${CONNECTIONS} connections (even-paced runs: up to ${PACED_CONNECTIONS}, opened as needed), pipelining 1, ${SECONDS} s runs after ${WARMUP_SECONDS} s warm-ups; start-up (spawn to /ready 200): ${startups.map((ms) => `${number(ms)} ms`).join(', restart ')}`);
   console.log(
     `requests: cached over ${fixtures.cached.length.toLocaleString('en')} articles; uncached over ${number(uncachedCount)} recorded ones, none sent twice; ` +
       `mix over ${fixtures.mix.length.toLocaleString('en')} articles, ${fixtures.sections.length} sections, ${fixtures.terms.length} search words (${fixtures.terms.slice(0, 4).join(' ')} …) and unique queries\n`,
@@ -814,6 +817,13 @@ function printReport({ store, fixtures, uncachedCount, startups, rows, atRate, p
     const name = `${row.scenario}${row.target ? ` at ${percent(row.target.share)} (${row.target.pacing})` : ''}, ${row.server}`;
     const used = row.servicesCpu === undefined ? '' : ` / ${percent(row.servicesCpu)}`;
     console.log(`  ${name.padEnd(52)} ${percent(row.serverCpu).padStart(6)} / ${percent(row.clientCpu)}${used}`);
+  }
+
+  // Little's law: the connections an even-paced run needed are its rate times its latency, peaks included.
+  const paced = atRate.filter((row) => row.run.opened !== undefined);
+  if (paced.length) {
+    console.log(`\nconnections each even-paced run opened (of up to ${PACED_CONNECTIONS}), the most requests in flight at once:`);
+    for (const row of paced) console.log(`  ${`${row.scenario} at ${percent(row.target!.share)}, ${row.server}`.padEnd(52)} ${String(row.run.opened).padStart(6)}`);
   }
 
   // A stalled event loop delays every request in flight: the server's, or the load generator's own.
@@ -851,6 +861,9 @@ function printReport({ store, fixtures, uncachedCount, startups, rows, atRate, p
   for (const row of atRate) {
     const lag = row.run.sendLag;
     // Timers fire at best every millisecond, so up to a millisecond late is the pacer's own grain.
+    if (row.run.opened !== undefined && row.run.opened >= PACED_CONNECTIONS) {
+      notes.push(`${row.scenario} at ${percent(row.target!.share)} (even), ${row.server}: all ${PACED_CONNECTIONS} connections were in use at some point, so requests also waited for one`);
+    }
     if (lag && lag.p99 > 2) notes.push(`${row.scenario} at ${percent(row.target!.share)} (even), ${row.server}: requests left the bench up to ${formatMs(lag.p99)} ms late (p99), counted in their latency: the load generator was short of CPU`);
   }
   if (notes.length) console.log(`\nnotes:\n${notes.map((note) => `- ${note}`).join('\n')}`);
