@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { keptFor } from '../src/cache/http.js';
 import { ResponseCache } from '../src/cache/response-cache.js';
 import type { ContentStore } from '../src/data/store.js';
 import { ADMIN, EDITOR, addPage, beijingTime, startHttpServer, type HttpTestServer } from './helpers.js';
@@ -378,6 +379,52 @@ function bindAll(store: ContentStore): ContentStore {
   }
   return bound as unknown as ContentStore;
 }
+
+describe('how long answers are kept', () => {
+  let t: HttpTestServer;
+  beforeAll(async () => {
+    t = await startHttpServer({ env: { RESPONSE_CACHE_TTL: '100' } });
+  });
+  afterAll(() => t.close());
+  const ask = async (slug: string) => {
+    const response = await fetch(t.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: ARTICLE_ONLY, variables: { slug } }),
+    });
+    expect(response.status).toBe(200);
+    await response.arrayBuffer();
+    return response.headers.get('x-cache');
+  };
+
+  it('spreads the expiry of answers stored together over the last fifth of RESPONSE_CACHE_TTL', async () => {
+    const slugs = Array.from({ length: 20 }, (_, i) => `no-such-article-${i}`);
+    const started = Date.now();
+    await ask('the-document-seen-once'); // a document's first answer is not stored
+    for (const slug of slugs) expect(await ask(slug)).toBe('MISS');
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(started + 79_000);
+      expect(new Set(await Promise.all(slugs.map(ask)))).toEqual(new Set(['HIT']));
+      // Half-way through the spread, about half are gone (all or none: one chance in 500,000).
+      vi.setSystemTime(started + 90_000);
+      const halfway = await Promise.all(slugs.map(ask));
+      expect(new Set(halfway)).toEqual(new Set(['HIT', 'MISS']));
+      // Past the TTL none is served, counted from when it was stored (the misses just now are stored anew).
+      vi.setSystemTime(Date.now() + 101_000);
+      const after = await Promise.all(slugs.map(ask));
+      expect(after.every((how) => how === 'MISS')).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('keeps each answer between four fifths of the TTL and the TTL', () => {
+    expect(keptFor(300, 0)).toBe(300_000);
+    expect(keptFor(300, 0.5)).toBe(270_000);
+    expect(keptFor(300, 0.999_999)).toBeGreaterThanOrEqual(240_000);
+  });
+});
 
 describe('ResponseCache', () => {
   const entry = (bytes: number, tags: string[], expiresAt = Date.now() + 60_000) => ({

@@ -81,6 +81,20 @@ function operationNameOf(request: FastifyRequest): string | null {
   return typeof source?.operationName === 'string' ? source.operationName : null;
 }
 
+/** How much shorter than the TTL an answer may be kept: up to a fifth. */
+const TTL_SPREAD = 0.2;
+
+/**
+ * How long (ms) one answer is kept: the TTL less a random part of up to a
+ * fifth. Answers stored together (a warm-up, a purge followed by a burst of
+ * readers) would otherwise all expire in the same moment and be computed
+ * again in one burst, on a single event loop; the TTL stays the bound on
+ * how long an answer nothing purged can be served.
+ */
+export function keptFor(ttlSeconds: number, random = Math.random()): number {
+  return Math.round(ttlSeconds * 1000 * (1 - TTL_SPREAD * random));
+}
+
 /**
  * The response cache at the HTTP edge: a public request whose answer is
  * stored is answered from the stored bytes before any GraphQL work (no
@@ -161,7 +175,7 @@ export function serveFromCache(
       tags: [...candidate.tags],
       operationName: operationNameOf(request),
       maxAgeSeconds: candidate.maxAge,
-      expiresAt: Date.now() + ttlSeconds * 1000,
+      expiresAt: Date.now() + keptFor(ttlSeconds),
     };
     const stored = await cache.set(candidate.key, entry, candidate.generation).catch((error: unknown) => {
       request.log.warn({ err: error }, 'could not store the answer in the response cache');
