@@ -46,8 +46,10 @@ export interface CacheConfig {
   listSeconds: number;
   /** The response cache's size in bytes; 0 turns it off. */
   responseBytes: number;
-  /** How long the response cache keeps an answer nothing has purged, in seconds. */
+  /** How long the response cache keeps an answer nothing has purged, in seconds (the section cache too). */
   responseSeconds: number;
+  /** How many records (sections, teasers, article summaries) the section cache holds; 0 turns it off. */
+  sectionRecords: number;
   /** The automatic persisted query store's size in bytes. */
   persistedQueryBytes: number;
 }
@@ -102,6 +104,7 @@ export const CONFIG_VARIABLES = {
   CACHE_LIST_MAX_AGE: '15',
   RESPONSE_CACHE_MB: '32',
   RESPONSE_CACHE_TTL: '300',
+  SECTION_CACHE_RECORDS: '10000',
   APQ_CACHE_MB: '8',
   MAX_REFUSALS_PER_MINUTE: '30',
 } as const;
@@ -126,6 +129,7 @@ export const DEFAULT_CACHE: CacheConfig = {
   listSeconds: Number(CONFIG_VARIABLES.CACHE_LIST_MAX_AGE),
   responseBytes: Number(CONFIG_VARIABLES.RESPONSE_CACHE_MB) * 2 ** 20,
   responseSeconds: Number(CONFIG_VARIABLES.RESPONSE_CACHE_TTL),
+  sectionRecords: Number(CONFIG_VARIABLES.SECTION_CACHE_RECORDS),
   persistedQueryBytes: Number(CONFIG_VARIABLES.APQ_CACHE_MB) * 2 ** 20,
 };
 
@@ -196,7 +200,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
   const trustProxy = parseTrustProxy(get('TRUST_PROXY'), problems);
   const redisUrl = get('REDIS_URL');
   if (redisUrl !== '' && !/^rediss?:\/\//.test(redisUrl)) problems.push(`REDIS_URL must start with redis:// or rediss://, got "${redisUrl}"`);
-  const whole = (name: 'CACHE_MAX_AGE' | 'CACHE_LIST_MAX_AGE' | 'RESPONSE_CACHE_MB' | 'RESPONSE_CACHE_TTL' | 'APQ_CACHE_MB', least: number) => {
+  const whole = (name: 'CACHE_MAX_AGE' | 'CACHE_LIST_MAX_AGE' | 'RESPONSE_CACHE_MB' | 'RESPONSE_CACHE_TTL' | 'SECTION_CACHE_RECORDS' | 'APQ_CACHE_MB', least: number) => {
     const text = get(name);
     if (!/^\d+$/.test(text) || Number(text) < least) problems.push(`${name} must be a whole number of at least ${least}, got "${text}"`);
     return Number(text);
@@ -206,6 +210,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     listSeconds: whole('CACHE_LIST_MAX_AGE', 0),
     responseBytes: whole('RESPONSE_CACHE_MB', 0) * 2 ** 20,
     responseSeconds: whole('RESPONSE_CACHE_TTL', 1),
+    sectionRecords: whole('SECTION_CACHE_RECORDS', 0),
     persistedQueryBytes: whole('APQ_CACHE_MB', 1) * 2 ** 20,
   };
 

@@ -82,6 +82,26 @@ export class Metrics {
     });
   }
 
+  /** Reports the section cache's size with every scrape. */
+  watchSectionCache(stats: () => { entries: number; records: number }): void {
+    new Gauge({
+      name: 'newsgraph_section_cache_records',
+      help: 'Records the section cache holds (sections, teasers and article summaries, as it counts them against SECTION_CACHE_RECORDS)',
+      registers: [this.registry],
+      collect() {
+        this.set(stats().records);
+      },
+    });
+    new Gauge({
+      name: 'newsgraph_section_cache_entries',
+      help: 'Lists the section cache holds (the section tree, teaser lists, newest-article lists)',
+      registers: [this.registry],
+      collect() {
+        this.set(stats().entries);
+      },
+    });
+  }
+
   /** A request answered from the response cache, which Apollo never sees. */
   cacheHit(operationName: string | null, seconds: number): void {
     const operation = this.label(operationName);

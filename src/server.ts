@@ -22,6 +22,7 @@ import { cacheEdge, type CacheEdge } from './cache/edge.js';
 import { cacheCandidate, cacheControlPlugin, serveFromCache } from './cache/http.js';
 import { invalidatingStore } from './cache/invalidation.js';
 import { memoryResponseStore, ResponseCache, type ResponseStore } from './cache/response-cache.js';
+import { SectionCache, sectionCachingStore } from './cache/section-cache.js';
 import { redisKeyValueCache, RedisResponseCache, type RedisClient } from './cache/redis-cache.js';
 import { createClient } from '@redis/client';
 import { buildSchema } from './schema.js';
@@ -302,18 +303,35 @@ export async function buildServer({
   // with Redis, the purge reaches every instance's answers before the mutation returns.
   const cache = !shared && config.cache.responseBytes > 0 ? new ResponseCache({ maxBytes: config.cache.responseBytes }) : null;
   const responses: ResponseStore | null = shared ? new RedisResponseCache(shared.client, shared.prefix) : cache ? memoryResponseStore(cache) : null;
+  // Kept in this process only: with Redis there are other instances, whose purges would not reach it.
+  const sections =
+    !shared && config.cache.sectionRecords > 0
+      ? new SectionCache({ maxRecords: config.cache.sectionRecords, ttlMs: config.cache.responseSeconds * 1000 })
+      : null;
   let served = store;
-  if (responses) {
-    const invalidating = invalidatingStore(store, { purge: (tags) => responses.purge(tags), purgeAll: () => responses.clear() }, (error) =>
-      http.log.error({ err: error }, 'a scheduled purge failed'),
-    );
+  if (responses || sections) {
+    // The section cache first: a response built after the responses' purge must not read old section data.
+    const purger = {
+      purge: async (tags: readonly string[]) => {
+        sections?.purge(tags);
+        await responses?.purge(tags);
+      },
+      purgeAll: async () => {
+        sections?.clear();
+        await responses?.clear();
+      },
+    };
+    const invalidating = invalidatingStore(store, purger, (error) => http.log.error({ err: error }, 'a scheduled purge failed'));
     await invalidating.scheduleUpcoming();
     http.addHook('onClose', async () => invalidating.cancelScheduled());
-    serveFromCache(http, { cache: responses, metrics, ttlSeconds: config.cache.responseSeconds });
-    const { peek } = responses;
-    if (peek) edge = cacheEdge(http, { peek, metrics, bodyLimit: limits.bodyBytes, mayCutOff: refusals?.mayCutOff });
+    if (responses) {
+      serveFromCache(http, { cache: responses, metrics, ttlSeconds: config.cache.responseSeconds });
+      const { peek } = responses;
+      if (peek) edge = cacheEdge(http, { peek, metrics, bodyLimit: limits.bodyBytes, mayCutOff: refusals?.mayCutOff });
+    }
     if (cache) metrics.watchResponseCache(() => cache.stats());
-    served = invalidating;
+    if (sections) metrics.watchSectionCache(() => sections.stats());
+    served = sections ? sectionCachingStore(invalidating, sections) : invalidating;
   }
 
   // Liveness, readiness (the store answers and is migrated) and Prometheus metrics.

@@ -21,7 +21,7 @@ describe('configuration from the environment', () => {
       trustProxy: false,
       redis: null,
       executor: 'jit',
-      cache: { articleSeconds: 60, listSeconds: 15, responseBytes: 32 * 2 ** 20, responseSeconds: 300, persistedQueryBytes: 8 * 2 ** 20 },
+      cache: { articleSeconds: 60, listSeconds: 15, responseBytes: 32 * 2 ** 20, responseSeconds: 300, sectionRecords: 10_000, persistedQueryBytes: 8 * 2 ** 20 },
     });
   });
 
@@ -32,6 +32,8 @@ describe('configuration from the environment', () => {
     expect(() => loadConfig({ TRUST_PROXY: 'the load balancer' })).toThrow(/TRUST_PROXY must be .*got "the load balancer"/);
     expect(loadConfig({ MAX_REFUSALS_PER_MINUTE: '0' }).limits.refusalsPerMinute).toBe(0);
     expect(loadConfig({ CACHE_MAX_AGE: '300', RESPONSE_CACHE_MB: '0' }).cache).toMatchObject({ articleSeconds: 300, responseBytes: 0 });
+    expect(loadConfig({ SECTION_CACHE_RECORDS: '0' }).cache.sectionRecords).toBe(0);
+    expect(() => loadConfig({ SECTION_CACHE_RECORDS: 'all' })).toThrow(/SECTION_CACHE_RECORDS must be a whole number of at least 0, got "all"/);
     expect(() => loadConfig({ APQ_CACHE_MB: '0' })).toThrow(/APQ_CACHE_MB must be a whole number of at least 1, got "0"/);
     expect(() => loadConfig({ MAX_REFUSALS_PER_MINUTE: '-1' })).toThrow(/MAX_REFUSALS_PER_MINUTE must be a whole number/);
   });

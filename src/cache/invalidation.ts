@@ -1,4 +1,4 @@
-import type { ContentStore } from '../data/store.js';
+import { overriding, type ContentStore } from '../data/store.js';
 import type { ArticleRecord } from '../data/types.js';
 import { articleChangeTags } from './tags.js';
 
@@ -109,13 +109,5 @@ export function invalidatingStore(store: ContentStore, purger: Purger, onError: 
       scheduled.clear();
     },
   };
-  return new Proxy(store, {
-    get(target, property, receiver) {
-      if (property === 'scheduleUpcoming' || property === 'cancelScheduled') return extra[property];
-      const write = writes[property as keyof ContentStore];
-      if (write) return write;
-      const value: unknown = Reflect.get(target, property, receiver);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  }) as InvalidatingStore;
+  return overriding(store, { ...writes, ...extra });
 }

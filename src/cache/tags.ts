@@ -1,4 +1,4 @@
-import type { ArticleFilterQuery, ContentStore } from '../data/store.js';
+import { overriding, type ArticleFilterQuery, type ContentStore } from '../data/store.js';
 import { isPublic, type ArticleRecord } from '../data/types.js';
 
 /*
@@ -88,14 +88,7 @@ export function taggingStore(store: ContentStore, tags: Set<string>): ContentSto
       return store.findTeasers(args);
     },
   };
-  return new Proxy(store, {
-    get(target, property, receiver) {
-      const read = reads[property as keyof ContentStore];
-      if (read) return read;
-      const value: unknown = Reflect.get(target, property, receiver);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
+  return overriding(store, reads);
 }
 
 /**
