@@ -64,40 +64,32 @@ export class Metrics {
 
   /** Reports the response cache's size with every scrape. */
   watchResponseCache(stats: () => { entries: number; bytes: number }): void {
-    new Gauge({
-      name: 'newsgraph_response_cache_bytes',
-      help: 'Bytes the response cache holds (bodies, keys and tags, as it counts them against RESPONSE_CACHE_MB)',
-      registers: [this.registry],
-      collect() {
-        this.set(stats().bytes);
-      },
-    });
-    new Gauge({
-      name: 'newsgraph_response_cache_entries',
-      help: 'Answers the response cache holds',
-      registers: [this.registry],
-      collect() {
-        this.set(stats().entries);
-      },
-    });
+    this.gauge(
+      'newsgraph_response_cache_bytes',
+      'Bytes the response cache holds (bodies, keys and tags, as it counts them against RESPONSE_CACHE_MB)',
+      () => stats().bytes,
+    );
+    this.gauge('newsgraph_response_cache_entries', 'Answers the response cache holds', () => stats().entries);
   }
 
   /** Reports the section cache's size with every scrape. */
   watchSectionCache(stats: () => { entries: number; records: number }): void {
+    this.gauge(
+      'newsgraph_section_cache_records',
+      'Records the section cache holds (sections, teasers and article summaries, as it counts them against SECTION_CACHE_RECORDS)',
+      () => stats().records,
+    );
+    this.gauge('newsgraph_section_cache_entries', 'Lists the section cache holds (the section tree, teaser lists, newest-article lists)', () => stats().entries);
+  }
+
+  /** A gauge read when scraped. */
+  private gauge(name: string, help: string, read: () => number): void {
     new Gauge({
-      name: 'newsgraph_section_cache_records',
-      help: 'Records the section cache holds (sections, teasers and article summaries, as it counts them against SECTION_CACHE_RECORDS)',
+      name,
+      help,
       registers: [this.registry],
       collect() {
-        this.set(stats().records);
-      },
-    });
-    new Gauge({
-      name: 'newsgraph_section_cache_entries',
-      help: 'Lists the section cache holds (the section tree, teaser lists, newest-article lists)',
-      registers: [this.registry],
-      collect() {
-        this.set(stats().entries);
+        this.set(read());
       },
     });
   }
