@@ -7,7 +7,6 @@
 // (checked on a sample first). SQLite only: BENCH_DATABASE_URL=sqlite:FILE npm run bench:floor.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
@@ -15,7 +14,7 @@ import { formatBeijing } from '../resolvers/DateTime.js';
 import type { Selectable } from 'kysely';
 import type { ArticlesTable } from '../data/tables.js';
 import type { ContentBlock } from '../data/types.js';
-import { freePort, serverCommand } from './server-command.js';
+import { cpuMs, freePort, serverCommand } from './server-command.js';
 
 const STORE_URL = process.env.BENCH_DATABASE_URL ?? 'sqlite:var/bench-100k.db';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -157,11 +156,6 @@ async function start(name: Started['name'], file: string, server: { command: str
 async function ask(url: string, slug: string): Promise<string> {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: ARTICLE_PAGE, variables: { slug } }) });
   return response.text();
-}
-
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in 10 ms ticks
 }
 
 async function drive(url: string, slugs: readonly string[], seconds: number): Promise<autocannon.Result> {

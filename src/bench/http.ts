@@ -4,7 +4,7 @@
 // req/s, latency, server CPU per request and memory for each scenario and server, the share of the
 // ceiling newsgraph reaches, and whether the performance targets are met. An answer that is not
 // byte for byte the recorded one, or not 2xx, is a failure and does not count as throughput.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, closeSync, rmSync } from 'node:fs';
@@ -18,7 +18,7 @@ import pg from 'pg';
 import { parseDatabaseUrl, type DatabaseConfig } from '../config.js';
 import type { RecordedAnswer } from './ceiling.js';
 import { drive, pace, type BenchRequest, type Cursor, type Expected, type Mismatch, type RunResult, type Workload } from './load.js';
-import { freePort, serverCommand } from './server-command.js';
+import { cpuMs, freePort, serverCommand } from './server-command.js';
 import { formatMs } from './stats.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -33,7 +33,6 @@ const WARMUP_SECONDS = Math.min(3, SECONDS);
 const MIX_LENGTH = 200_000;
 /** The most slugs fetched: 10,000 for the cached and mixed scenarios, the rest for the uncached recording. */
 const MAX_SLUGS = 60_000;
-const CLOCK_TICKS = clockTicksPerSecond();
 
 const ARTICLE_PAGE = `query ArticlePage($slug: String!) { article(slug: $slug) { title source { name } publishedAt section { name path { name } } body { __typename ... on Paragraph { text } ... on Image { caption url } } credits { role label name } tags { name } excerpt wordCount readingMinutes hot: related(kind: HOT, first: 6) { kind title summary url } } }`;
 const SECTION_PAGE = `query SectionPage($slug: String!) { section(slug: $slug) { name path { name } articles(first: 20) { totalCount nodes { slug title publishedAt excerpt credits { name } tags { name } } pageInfo { endCursor hasNextPage } } } }`;
@@ -318,14 +317,6 @@ async function buildStore(store: string): Promise<void> {
   }
 }
 
-/** User plus system CPU time of a process so far, all its threads, in milliseconds. */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name, which is in parentheses and may hold spaces: utime is the 14th field, stime the 15th.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-}
-
 /** The local services newsgraph works through in this run, by process name. */
 const SERVICES = [
   ...(/^postgres(ql)?:/.test(STORE_URL) ? [{ name: 'PostgreSQL', command: 'postgres' }] : []),
@@ -367,14 +358,6 @@ function memory(pid: number): { rss: number; peak: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
   return { rss: kib('VmRSS'), peak: kib('VmHWM') };
-}
-
-function clockTicksPerSecond(): number {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
 }
 
 // ---------------------------------------------------------------- fixtures
