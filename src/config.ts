@@ -3,7 +3,14 @@ import { isAbsolute, resolve } from 'node:path';
 export type DatabaseConfig =
   | { kind: 'sqlite'; path: string }
   /** `poolSize` connections at most; each statement is stopped after `statementTimeoutMs`. */
-  | { kind: 'postgres'; url: string; poolSize: number; statementTimeoutMs: number };
+  | {
+      kind: 'postgres';
+      url: string;
+      poolSize: number;
+      statementTimeoutMs: number;
+      /** How long a statement waits for a lock another session holds before it gives up (the store is busy). */
+      lockTimeoutMs: number;
+    };
 
 export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
@@ -13,6 +20,10 @@ export interface Config {
   /** Folder of page-text files loaded into an empty store on start; null disables seeding. */
   seedPath: string | null;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** The share (0 to 1) of ordinary GraphQL requests that get a log line; errors and slow requests always do. */
+  logRequests: number;
+  /** A request slower than this (ms) is logged at warn, whatever `logRequests` says. */
+  logSlowMs: number;
   /** JSON file of editor tokens (salted hashes), written by `npm run token`. */
   tokensFile: string;
   limits: Limits;
@@ -31,7 +42,7 @@ export interface Config {
   /** Public cache lifetimes and the in-memory caches' sizes (see README, "Caching"). */
   cache: CacheConfig;
   /** Redis for the APQ store and the response cache, shared by every instance; null keeps both in memory. */
-  redis: { url: string; prefix: string } | null;
+  redis: { url: string; prefix: string; timeoutMs: number } | null;
   /** Which proxies' X-Forwarded-For to believe when telling clients apart (Fastify's trustProxy). */
   trustProxy: boolean | number | string[];
 }
@@ -52,6 +63,8 @@ export interface CacheConfig {
   sectionRecords: number;
   /** The automatic persisted query store's size in bytes. */
   persistedQueryBytes: number;
+  /** How long past its TTL a stored answer may still be served while the store cannot answer, in seconds; 0 never. */
+  staleIfErrorSeconds: number;
 }
 
 /** What one request may ask for (see README, "Limits"). */
@@ -107,6 +120,11 @@ export const CONFIG_VARIABLES = {
   SECTION_CACHE_RECORDS: '10000',
   APQ_CACHE_MB: '8',
   MAX_REFUSALS_PER_MINUTE: '30',
+  REDIS_TIMEOUT_MS: '250',
+  PG_LOCK_TIMEOUT_MS: '1000',
+  STALE_IF_ERROR: '3600',
+  LOG_REQUESTS: '',
+  LOG_SLOW_MS: '1000',
 } as const;
 
 /** The limits when nothing is configured. */
@@ -131,6 +149,7 @@ export const DEFAULT_CACHE: CacheConfig = {
   responseSeconds: Number(CONFIG_VARIABLES.RESPONSE_CACHE_TTL),
   sectionRecords: Number(CONFIG_VARIABLES.SECTION_CACHE_RECORDS),
   persistedQueryBytes: Number(CONFIG_VARIABLES.APQ_CACHE_MB) * 2 ** 20,
+  staleIfErrorSeconds: Number(CONFIG_VARIABLES.STALE_IF_ERROR),
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -200,7 +219,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
   const trustProxy = parseTrustProxy(get('TRUST_PROXY'), problems);
   const redisUrl = get('REDIS_URL');
   if (redisUrl !== '' && !/^rediss?:\/\//.test(redisUrl)) problems.push(`REDIS_URL must start with redis:// or rediss://, got "${redisUrl}"`);
-  const whole = (name: 'CACHE_MAX_AGE' | 'CACHE_LIST_MAX_AGE' | 'RESPONSE_CACHE_MB' | 'RESPONSE_CACHE_TTL' | 'SECTION_CACHE_RECORDS' | 'APQ_CACHE_MB', least: number) => {
+  const whole = (name: 'CACHE_MAX_AGE' | 'CACHE_LIST_MAX_AGE' | 'RESPONSE_CACHE_MB' | 'RESPONSE_CACHE_TTL' | 'SECTION_CACHE_RECORDS' | 'APQ_CACHE_MB' | 'STALE_IF_ERROR' | 'REDIS_TIMEOUT_MS' | 'PG_LOCK_TIMEOUT_MS' | 'LOG_SLOW_MS', least: number) => {
     const text = get(name);
     if (!/^\d+$/.test(text) || Number(text) < least) problems.push(`${name} must be a whole number of at least ${least}, got "${text}"`);
     return Number(text);
@@ -212,6 +231,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     responseSeconds: whole('RESPONSE_CACHE_TTL', 1),
     sectionRecords: whole('SECTION_CACHE_RECORDS', 0),
     persistedQueryBytes: whole('APQ_CACHE_MB', 1) * 2 ** 20,
+    staleIfErrorSeconds: whole('STALE_IF_ERROR', 0),
   };
 
   // An explicitly empty SEED_PATH turns seeding off; unset means the shipped pages.
@@ -221,7 +241,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
   const poolText = get('PG_POOL_SIZE');
   // Two at least: seeding a fresh store holds one connection for its lock while it writes through another.
   if (!/^\d+$/.test(poolText) || Number(poolText) < 2) problems.push(`PG_POOL_SIZE must be a whole number of at least 2, got "${poolText}"`);
-  if (database?.kind === 'postgres') database = { ...database, poolSize: Number(poolText), statementTimeoutMs: positive('REQUEST_TIMEOUT_MS') };
+  if (database?.kind === 'postgres')
+    database = { ...database, poolSize: Number(poolText), statementTimeoutMs: positive('REQUEST_TIMEOUT_MS'), lockTimeoutMs: whole('PG_LOCK_TIMEOUT_MS', 1) };
+
+  const logRequestsText = get('LOG_REQUESTS');
+  const logRequests = logRequestsText === '' ? (nodeEnv === 'production' ? 0.01 : 1) : Number(logRequestsText);
+  if (logRequestsText !== '' && !(/^\d*\.?\d+$/.test(logRequestsText) && logRequests <= 1)) problems.push(`LOG_REQUESTS must be a number from 0 to 1, got "${logRequestsText}"`);
+  const logSlowMs = whole('LOG_SLOW_MS', 1);
+  const redisTimeoutMs = whole('REDIS_TIMEOUT_MS', 1);
 
   if (problems.length > 0 || !database) throw new ConfigError(problems);
   return {
@@ -231,6 +258,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     database,
     seedPath: seedText === '' ? null : resolve(cwd, seedText),
     logLevel: logLevel as Config['logLevel'],
+    logRequests,
+    logSlowMs,
     tokensFile: resolve(cwd, get('NEWSGRAPH_TOKENS_FILE')),
     limits,
     introspection,
@@ -239,7 +268,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     requestTimeoutMs: positive('REQUEST_TIMEOUT_MS'),
     safelist: get('SAFELIST') === '' ? null : resolve(cwd, get('SAFELIST')),
     trustProxy,
-    redis: redisUrl === '' ? null : { url: redisUrl, prefix: get('REDIS_PREFIX') },
+    redis: redisUrl === '' ? null : { url: redisUrl, prefix: get('REDIS_PREFIX'), timeoutMs: redisTimeoutMs },
     executor: executor as Executor,
     cache,
   };
@@ -270,7 +299,7 @@ export function parseDatabaseUrl(url: string, cwd = process.cwd()): DatabaseConf
     if (path === ':memory:') return { kind: 'sqlite', path };
     return { kind: 'sqlite', path: isAbsolute(path) ? path : resolve(cwd, path) };
   }
-  if (/^postgres(ql)?:\/\//.test(url)) return { kind: 'postgres', url, poolSize: 10, statementTimeoutMs: 10_000 };
+  if (/^postgres(ql)?:\/\//.test(url)) return { kind: 'postgres', url, poolSize: 10, statementTimeoutMs: 10_000, lockTimeoutMs: 1000 };
   throw new Error(`DATABASE_URL must start with sqlite: (for example sqlite:var/newsgraph.db) or postgres://, got "${url}"`);
 }
 

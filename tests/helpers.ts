@@ -56,7 +56,7 @@ export async function createTestStore({ seed = true, onQuery }: { seed?: boolean
     const schema = `newsgraph_test_${randomUUID().replaceAll('-', '')}`;
     await withPostgres(url, (client) => client.query(`CREATE SCHEMA ${schema}`));
     dropSchema = async () => void (await withPostgres(url, (client) => client.query(`DROP SCHEMA ${schema} CASCADE`)));
-    location = { database: { kind: 'postgres', url, poolSize: 4, statementTimeoutMs: 30_000 }, searchPath: schema };
+    location = { database: { kind: 'postgres', url, poolSize: 4, statementTimeoutMs: 30_000, lockTimeoutMs: 30_000 }, searchPath: schema };
   } else {
     location = { database: { kind: 'sqlite', path: join(dir, 'newsgraph.db') } };
   }
