@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
 
 export type DatabaseConfig =
   | { kind: 'sqlite'; path: string }
@@ -155,122 +156,168 @@ export const DEFAULT_CACHE: CacheConfig = {
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const NODE_ENVS = ['development', 'production', 'test'] as const;
 
-/** Reads the environment into one validated config; every problem is reported at once. */
-export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config {
-  const problems: string[] = [];
-  const get = (name: keyof typeof CONFIG_VARIABLES): string => {
-    const value = env[name]?.trim();
-    return value === undefined || value === '' ? CONFIG_VARIABLES[name] : value;
-  };
+type VariableName = keyof typeof CONFIG_VARIABLES;
 
-  const nodeEnv = get('NODE_ENV');
-  if (!isOneOf(nodeEnv, NODE_ENVS)) problems.push(`NODE_ENV must be one of ${NODE_ENVS.join(', ')}, got "${nodeEnv}"`);
+/**
+ * One variable: trimmed, its default when unset or empty, then checked by
+ * `schema`. Every message names the variable and the value it got.
+ */
+function variable<Output>(name: VariableName, schema: z.ZodType<Output, string>) {
+  return z
+    .string()
+    .optional()
+    .transform((value) => {
+      const text = value?.trim();
+      return text === undefined || text === '' ? CONFIG_VARIABLES[name] : text;
+    })
+    .pipe(schema);
+}
 
-  const portText = get('PORT');
-  const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port > 65535) problems.push(`PORT must be an integer from 0 to 65535, got "${portText}"`);
+function oneOf<const T extends readonly [string, ...string[]]>(name: VariableName, values: T) {
+  return z.enum(values, { error: (issue) => `${name} must be one of ${values.join(', ')}, got "${String(issue.input)}"` });
+}
 
-  const logLevel = get('LOG_LEVEL');
-  if (!isOneOf(logLevel, LOG_LEVELS)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+/** Decimal digits only: "1e3", "-1", "2.5" and "abc" are all refused, not read as NaN or rounded. */
+function wholeNumber(name: VariableName, least: number, what = `a whole number of at least ${least}`) {
+  return z
+    .string()
+    .refine((text) => /^\d+$/.test(text) && Number(text) >= least, { error: (issue) => `${name} must be ${what}, got "${String(issue.input)}"` })
+    .transform(Number);
+}
 
-  let database: DatabaseConfig | undefined;
-  try {
-    database = parseDatabaseUrl(get('DATABASE_URL'), cwd);
-  } catch (error) {
-    problems.push((error as Error).message);
-  }
+/** An on/off switch; null when unset, so the caller can pick a default that depends on NODE_ENV. */
+function onOff(name: VariableName) {
+  return z
+    .string()
+    .transform((text) => text.toLowerCase())
+    .pipe(z.enum(['', 'true', '1', 'on', 'false', '0', 'off'], { error: (issue) => `${name} must be true or false, got "${String(issue.input)}"` }))
+    .transform((text) => (text === '' ? null : ['true', '1', 'on'].includes(text)));
+}
 
-  const positive = (
-    name: 'MAX_DEPTH' | 'MAX_ALIASES' | 'MAX_DIRECTIVES' | 'MAX_TOKENS' | 'MAX_COST' | 'MAX_BODY_BYTES' | 'MAX_URL_BYTES' | 'SHUTDOWN_TIMEOUT_MS' | 'REQUEST_TIMEOUT_MS',
-  ) => {
-    const text = get(name);
-    if (!/^\d+$/.test(text) || Number(text) < 1) problems.push(`${name} must be a whole number of at least 1, got "${text}"`);
-    return Number(text);
-  };
-  const limits: Limits = {
-    depth: positive('MAX_DEPTH'),
-    aliases: positive('MAX_ALIASES'),
-    directives: positive('MAX_DIRECTIVES'),
-    tokens: positive('MAX_TOKENS'),
-    cost: positive('MAX_COST'),
-    bodyBytes: positive('MAX_BODY_BYTES'),
-    urlBytes: positive('MAX_URL_BYTES'),
-    refusalsPerMinute: (() => {
-      const text = get('MAX_REFUSALS_PER_MINUTE');
-      if (!/^\d+$/.test(text)) problems.push(`MAX_REFUSALS_PER_MINUTE must be a whole number (0 turns the limit off), got "${text}"`);
-      return Number(text);
-    })(),
-  };
-
-  // On/off switches default to "on, except in production".
-  const flag = (name: 'INTROSPECTION' | 'LANDING_PAGE') => {
-    const text = get(name).toLowerCase();
-    if (text === '') return nodeEnv !== 'production';
-    if (['true', '1', 'on'].includes(text)) return true;
-    if (['false', '0', 'off'].includes(text)) return false;
-    problems.push(`${name} must be true or false, got "${text}"`);
-    return false;
-  };
-  const introspection = flag('INTROSPECTION');
-  const landingPage = flag('LANDING_PAGE');
-
-  const executor = get('EXECUTOR');
-  if (!isOneOf(executor, EXECUTORS)) problems.push(`EXECUTOR must be one of ${EXECUTORS.join(', ')}, got "${executor}"`);
-  const trustProxy = parseTrustProxy(get('TRUST_PROXY'), problems);
-  const redisUrl = get('REDIS_URL');
-  if (redisUrl !== '' && !/^rediss?:\/\//.test(redisUrl)) problems.push(`REDIS_URL must start with redis:// or rediss://, got "${redisUrl}"`);
-  const whole = (name: 'CACHE_MAX_AGE' | 'CACHE_LIST_MAX_AGE' | 'RESPONSE_CACHE_MB' | 'RESPONSE_CACHE_TTL' | 'SECTION_CACHE_RECORDS' | 'APQ_CACHE_MB' | 'STALE_IF_ERROR' | 'REDIS_TIMEOUT_MS' | 'PG_LOCK_TIMEOUT_MS' | 'LOG_SLOW_MS', least: number) => {
-    const text = get(name);
-    if (!/^\d+$/.test(text) || Number(text) < least) problems.push(`${name} must be a whole number of at least ${least}, got "${text}"`);
-    return Number(text);
-  };
-  const cache: CacheConfig = {
-    articleSeconds: whole('CACHE_MAX_AGE', 0),
-    listSeconds: whole('CACHE_LIST_MAX_AGE', 0),
-    responseBytes: whole('RESPONSE_CACHE_MB', 0) * 2 ** 20,
-    responseSeconds: whole('RESPONSE_CACHE_TTL', 1),
-    sectionRecords: whole('SECTION_CACHE_RECORDS', 0),
-    persistedQueryBytes: whole('APQ_CACHE_MB', 1) * 2 ** 20,
-    staleIfErrorSeconds: whole('STALE_IF_ERROR', 0),
-  };
-
-  // An explicitly empty SEED_PATH turns seeding off; unset means the shipped pages.
-  const seedText = env.SEED_PATH === undefined ? CONFIG_VARIABLES.SEED_PATH : env.SEED_PATH.trim();
-
-  // PostgreSQL statements stop at the request deadline too, in the database, not only in newsgraph.
-  const poolText = get('PG_POOL_SIZE');
+/** The environment's shape; issues come out in this order. Built once: building a schema costs more than parsing with it. */
+// `satisfies` keeps it to CONFIG_VARIABLES: a variable listed there and not checked here does not compile.
+const ENVIRONMENT = z.object({
+  NODE_ENV: variable('NODE_ENV', oneOf('NODE_ENV', NODE_ENVS)),
+  PORT: variable(
+    'PORT',
+    z
+      .string()
+      .refine((text) => /^\d+$/.test(text) && Number(text) <= 65535, { error: (issue) => `PORT must be an integer from 0 to 65535, got "${String(issue.input)}"` })
+      .transform(Number),
+  ),
+  LOG_LEVEL: variable('LOG_LEVEL', oneOf('LOG_LEVEL', LOG_LEVELS)),
+  DATABASE_URL: variable(
+    'DATABASE_URL',
+    z.string().transform((url, context) => {
+      try {
+        return readDatabaseUrl(url);
+      } catch (error) {
+        context.issues.push({ code: 'custom', message: (error as Error).message, input: url });
+        return z.NEVER;
+      }
+    }),
+  ),
+  MAX_DEPTH: variable('MAX_DEPTH', wholeNumber('MAX_DEPTH', 1)),
+  MAX_ALIASES: variable('MAX_ALIASES', wholeNumber('MAX_ALIASES', 1)),
+  MAX_DIRECTIVES: variable('MAX_DIRECTIVES', wholeNumber('MAX_DIRECTIVES', 1)),
+  MAX_TOKENS: variable('MAX_TOKENS', wholeNumber('MAX_TOKENS', 1)),
+  MAX_COST: variable('MAX_COST', wholeNumber('MAX_COST', 1)),
+  MAX_BODY_BYTES: variable('MAX_BODY_BYTES', wholeNumber('MAX_BODY_BYTES', 1)),
+  MAX_URL_BYTES: variable('MAX_URL_BYTES', wholeNumber('MAX_URL_BYTES', 1)),
+  MAX_REFUSALS_PER_MINUTE: variable('MAX_REFUSALS_PER_MINUTE', wholeNumber('MAX_REFUSALS_PER_MINUTE', 0, 'a whole number (0 turns the limit off)')),
+  INTROSPECTION: variable('INTROSPECTION', onOff('INTROSPECTION')),
+  LANDING_PAGE: variable('LANDING_PAGE', onOff('LANDING_PAGE')),
+  EXECUTOR: variable('EXECUTOR', oneOf('EXECUTOR', EXECUTORS)),
+  TRUST_PROXY: variable('TRUST_PROXY', z.string().transform(parseTrustProxy)),
+  REDIS_URL: variable(
+    'REDIS_URL',
+    z.string().refine((url) => url === '' || /^rediss?:\/\//.test(url), {
+      error: (issue) => `REDIS_URL must start with redis:// or rediss://, got "${String(issue.input)}"`,
+    }),
+  ),
+  REDIS_PREFIX: variable('REDIS_PREFIX', z.string()),
+  REDIS_TIMEOUT_MS: variable('REDIS_TIMEOUT_MS', wholeNumber('REDIS_TIMEOUT_MS', 1)),
+  CACHE_MAX_AGE: variable('CACHE_MAX_AGE', wholeNumber('CACHE_MAX_AGE', 0)),
+  CACHE_LIST_MAX_AGE: variable('CACHE_LIST_MAX_AGE', wholeNumber('CACHE_LIST_MAX_AGE', 0)),
+  RESPONSE_CACHE_MB: variable('RESPONSE_CACHE_MB', wholeNumber('RESPONSE_CACHE_MB', 0)),
+  RESPONSE_CACHE_TTL: variable('RESPONSE_CACHE_TTL', wholeNumber('RESPONSE_CACHE_TTL', 1)),
+  SECTION_CACHE_RECORDS: variable('SECTION_CACHE_RECORDS', wholeNumber('SECTION_CACHE_RECORDS', 0)),
+  APQ_CACHE_MB: variable('APQ_CACHE_MB', wholeNumber('APQ_CACHE_MB', 1)),
+  STALE_IF_ERROR: variable('STALE_IF_ERROR', wholeNumber('STALE_IF_ERROR', 0)),
   // Two at least: seeding a fresh store holds one connection for its lock while it writes through another.
-  if (!/^\d+$/.test(poolText) || Number(poolText) < 2) problems.push(`PG_POOL_SIZE must be a whole number of at least 2, got "${poolText}"`);
-  if (database?.kind === 'postgres')
-    database = { ...database, poolSize: Number(poolText), statementTimeoutMs: positive('REQUEST_TIMEOUT_MS'), lockTimeoutMs: whole('PG_LOCK_TIMEOUT_MS', 1) };
+  PG_POOL_SIZE: variable('PG_POOL_SIZE', wholeNumber('PG_POOL_SIZE', 2)),
+  // Checked whatever the store, like PG_POOL_SIZE: a bad value should not wait for the day the store moves.
+  PG_LOCK_TIMEOUT_MS: variable('PG_LOCK_TIMEOUT_MS', wholeNumber('PG_LOCK_TIMEOUT_MS', 1)),
+  SHUTDOWN_TIMEOUT_MS: variable('SHUTDOWN_TIMEOUT_MS', wholeNumber('SHUTDOWN_TIMEOUT_MS', 1)),
+  REQUEST_TIMEOUT_MS: variable('REQUEST_TIMEOUT_MS', wholeNumber('REQUEST_TIMEOUT_MS', 1)),
+  LOG_REQUESTS: variable(
+    'LOG_REQUESTS',
+    z
+      .string()
+      .refine((text) => text === '' || (/^\d*\.?\d+$/.test(text) && Number(text) <= 1), {
+        error: (issue) => `LOG_REQUESTS must be a number from 0 to 1, got "${String(issue.input)}"`,
+      })
+      .transform((text) => (text === '' ? null : Number(text))),
+  ),
+  LOG_SLOW_MS: variable('LOG_SLOW_MS', wholeNumber('LOG_SLOW_MS', 1)),
+  HOST: variable('HOST', z.string()),
+  NEWSGRAPH_TOKENS_FILE: variable('NEWSGRAPH_TOKENS_FILE', z.string()),
+  SAFELIST: variable('SAFELIST', z.string()),
+  // Not through `variable`: an explicitly empty SEED_PATH turns seeding off; unset means the shipped pages.
+  SEED_PATH: z
+    .string()
+    .optional()
+    .transform((text) => (text === undefined ? CONFIG_VARIABLES.SEED_PATH : text.trim())),
+} satisfies Record<VariableName, z.ZodType<unknown, string | undefined>>);
 
-  const logRequestsText = get('LOG_REQUESTS');
-  const logRequests = logRequestsText === '' ? (nodeEnv === 'production' ? 0.01 : 1) : Number(logRequestsText);
-  if (logRequestsText !== '' && !(/^\d*\.?\d+$/.test(logRequestsText) && logRequests <= 1)) problems.push(`LOG_REQUESTS must be a number from 0 to 1, got "${logRequestsText}"`);
-  const logSlowMs = whole('LOG_SLOW_MS', 1);
-  const redisTimeoutMs = whole('REDIS_TIMEOUT_MS', 1);
-
-  if (problems.length > 0 || !database) throw new ConfigError(problems);
+/** Reads the environment into one validated config; every problem is reported at once, before anything starts. */
+export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config {
+  const parsed = ENVIRONMENT.safeParse(env);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => issue.message));
+  const settings = parsed.data;
+  const production = settings.NODE_ENV === 'production';
   return {
-    nodeEnv: nodeEnv as Config['nodeEnv'],
-    host: get('HOST'),
-    port,
-    database,
-    seedPath: seedText === '' ? null : resolve(cwd, seedText),
-    logLevel: logLevel as Config['logLevel'],
-    logRequests,
-    logSlowMs,
-    tokensFile: resolve(cwd, get('NEWSGRAPH_TOKENS_FILE')),
-    limits,
-    introspection,
-    landingPage,
-    shutdownTimeoutMs: positive('SHUTDOWN_TIMEOUT_MS'),
-    requestTimeoutMs: positive('REQUEST_TIMEOUT_MS'),
-    safelist: get('SAFELIST') === '' ? null : resolve(cwd, get('SAFELIST')),
-    trustProxy,
-    redis: redisUrl === '' ? null : { url: redisUrl, prefix: get('REDIS_PREFIX'), timeoutMs: redisTimeoutMs },
-    executor: executor as Executor,
-    cache,
+    nodeEnv: settings.NODE_ENV,
+    host: settings.HOST,
+    port: settings.PORT,
+    // PostgreSQL statements stop at the request deadline too, in the database, not only in newsgraph.
+    database:
+      settings.DATABASE_URL.kind === 'postgres'
+        ? { ...settings.DATABASE_URL, poolSize: settings.PG_POOL_SIZE, statementTimeoutMs: settings.REQUEST_TIMEOUT_MS, lockTimeoutMs: settings.PG_LOCK_TIMEOUT_MS }
+        : inDirectory(settings.DATABASE_URL, cwd),
+    seedPath: settings.SEED_PATH === '' ? null : resolve(cwd, settings.SEED_PATH),
+    logLevel: settings.LOG_LEVEL,
+    logRequests: settings.LOG_REQUESTS ?? (production ? 0.01 : 1),
+    logSlowMs: settings.LOG_SLOW_MS,
+    tokensFile: resolve(cwd, settings.NEWSGRAPH_TOKENS_FILE),
+    limits: {
+      depth: settings.MAX_DEPTH,
+      aliases: settings.MAX_ALIASES,
+      directives: settings.MAX_DIRECTIVES,
+      tokens: settings.MAX_TOKENS,
+      cost: settings.MAX_COST,
+      bodyBytes: settings.MAX_BODY_BYTES,
+      urlBytes: settings.MAX_URL_BYTES,
+      refusalsPerMinute: settings.MAX_REFUSALS_PER_MINUTE,
+    },
+    // On/off switches default to "on, except in production".
+    introspection: settings.INTROSPECTION ?? !production,
+    landingPage: settings.LANDING_PAGE ?? !production,
+    shutdownTimeoutMs: settings.SHUTDOWN_TIMEOUT_MS,
+    requestTimeoutMs: settings.REQUEST_TIMEOUT_MS,
+    safelist: settings.SAFELIST === '' ? null : resolve(cwd, settings.SAFELIST),
+    trustProxy: settings.TRUST_PROXY,
+    redis: settings.REDIS_URL === '' ? null : { url: settings.REDIS_URL, prefix: settings.REDIS_PREFIX, timeoutMs: settings.REDIS_TIMEOUT_MS },
+    executor: settings.EXECUTOR,
+    cache: {
+      articleSeconds: settings.CACHE_MAX_AGE,
+      listSeconds: settings.CACHE_LIST_MAX_AGE,
+      responseBytes: settings.RESPONSE_CACHE_MB * 2 ** 20,
+      responseSeconds: settings.RESPONSE_CACHE_TTL,
+      sectionRecords: settings.SECTION_CACHE_RECORDS,
+      persistedQueryBytes: settings.APQ_CACHE_MB * 2 ** 20,
+      staleIfErrorSeconds: settings.STALE_IF_ERROR,
+    },
   };
 }
 
@@ -280,29 +327,41 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
  * number of proxy hops, or a comma-separated list of proxy addresses and
  * CIDR ranges such as `loopback, 10.0.0.0/8`.
  */
-function parseTrustProxy(text: string, problems: string[]): boolean | number | string[] {
+function parseTrustProxy(text: string, context: z.RefinementCtx<string>): boolean | number | string[] {
   const lower = text.toLowerCase();
   if (lower === '' || lower === 'false') return false;
   if (lower === 'true') return true;
   if (/^\d+$/.test(text)) return Number(text);
   const entries = text.split(',').map((entry) => entry.trim()).filter(Boolean);
   const bad = entries.filter((entry) => !/^(loopback|linklocal|uniquelocal|[0-9a-f.:]+(\/\d{1,3})?)$/i.test(entry));
-  if (bad.length) problems.push(`TRUST_PROXY must be true, false, a hop count or a list of addresses/CIDR ranges, got "${bad.join(', ')}"`);
+  if (bad.length) {
+    context.issues.push({
+      code: 'custom',
+      message: `TRUST_PROXY must be true, false, a hop count or a list of addresses/CIDR ranges, got "${bad.join(', ')}"`,
+      input: text,
+    });
+    return z.NEVER;
+  }
   return entries;
 }
 
 /** `sqlite:PATH` (relative to the working directory, or absolute), `sqlite::memory:`, or `postgres://…`. */
 export function parseDatabaseUrl(url: string, cwd = process.cwd()): DatabaseConfig {
+  return inDirectory(readDatabaseUrl(url), cwd);
+}
+
+/** DATABASE_URL read without a working directory: a relative SQLite path stays as written. */
+function readDatabaseUrl(url: string): DatabaseConfig {
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
     if (path === '') throw new Error('DATABASE_URL "sqlite:" needs a path, for example sqlite:var/newsgraph.db');
-    if (path === ':memory:') return { kind: 'sqlite', path };
-    return { kind: 'sqlite', path: isAbsolute(path) ? path : resolve(cwd, path) };
+    return { kind: 'sqlite', path };
   }
   if (/^postgres(ql)?:\/\//.test(url)) return { kind: 'postgres', url, poolSize: 10, statementTimeoutMs: 10_000, lockTimeoutMs: 1000 };
   throw new Error(`DATABASE_URL must start with sqlite: (for example sqlite:var/newsgraph.db) or postgres://, got "${url}"`);
 }
 
-function isOneOf<T extends string>(value: string, allowed: readonly T[]): value is T {
-  return (allowed as readonly string[]).includes(value);
+function inDirectory(database: DatabaseConfig, cwd: string): DatabaseConfig {
+  if (database.kind !== 'sqlite' || database.path === ':memory:' || isAbsolute(database.path)) return database;
+  return { kind: 'sqlite', path: resolve(cwd, database.path) };
 }

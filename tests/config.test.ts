@@ -11,6 +11,8 @@ describe('configuration from the environment', () => {
       database: { kind: 'sqlite', path: '/srv/newsgraph/var/newsgraph.db' },
       seedPath: '/srv/newsgraph/data/pages',
       logLevel: 'info',
+      logRequests: 1,
+      logSlowMs: 1000,
       tokensFile: '/srv/newsgraph/var/tokens.json',
       limits: { depth: 12, aliases: 30, directives: 50, tokens: 2000, cost: 5000, bodyBytes: 102_400, urlBytes: 8192, refusalsPerMinute: 30 },
       introspection: true,
@@ -21,7 +23,15 @@ describe('configuration from the environment', () => {
       trustProxy: false,
       redis: null,
       executor: 'jit',
-      cache: { articleSeconds: 60, listSeconds: 15, responseBytes: 32 * 2 ** 20, responseSeconds: 300, sectionRecords: 10_000, persistedQueryBytes: 8 * 2 ** 20 },
+      cache: {
+        articleSeconds: 60,
+        listSeconds: 15,
+        responseBytes: 32 * 2 ** 20,
+        responseSeconds: 300,
+        sectionRecords: 10_000,
+        persistedQueryBytes: 8 * 2 ** 20,
+        staleIfErrorSeconds: 3600,
+      },
     });
   });
 
@@ -65,6 +75,7 @@ describe('configuration from the environment', () => {
       url: 'postgres://news@db:5432/news',
       poolSize: 20,
       statementTimeoutMs: 4000,
+      lockTimeoutMs: 1000,
     });
     expect(loadConfig({ DATABASE_URL: 'postgresql://news@db/news' }).database).toMatchObject({ kind: 'postgres', poolSize: 10, statementTimeoutMs: 10_000 });
     expect(() => loadConfig({ DATABASE_URL: 'postgres://db/news', PG_POOL_SIZE: '1' })).toThrow(/PG_POOL_SIZE must be a whole number of at least 2/);
@@ -85,6 +96,43 @@ describe('configuration from the environment', () => {
       'DATABASE_URL must start with sqlite: (for example sqlite:var/newsgraph.db) or postgres://, got "mysql://x"',
     ]);
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT must be an integer from 0 to 65535/);
+  });
+
+  it('reads the settings for failing infrastructure, sampling request logs in production', () => {
+    expect(loadConfig({ REDIS_URL: 'redis://cache:6379', REDIS_TIMEOUT_MS: '100' }).redis).toEqual({ url: 'redis://cache:6379', prefix: 'newsgraph:', timeoutMs: 100 });
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/news', PG_LOCK_TIMEOUT_MS: '250' }).database).toMatchObject({ lockTimeoutMs: 250 });
+    expect(loadConfig({ STALE_IF_ERROR: '0' }).cache.staleIfErrorSeconds).toBe(0);
+    expect(loadConfig({ NODE_ENV: 'production' })).toMatchObject({ logRequests: 0.01, logSlowMs: 1000 });
+    expect(loadConfig({ NODE_ENV: 'production', LOG_REQUESTS: '0', LOG_SLOW_MS: '200' })).toMatchObject({ logRequests: 0, logSlowMs: 200 });
+    expect(loadConfig({ LOG_REQUESTS: '.25' }).logRequests).toBe(0.25);
+  });
+
+  it('refuses a bad deadline, timeout or log setting in the same error as the rest, before anything starts', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        DATABASE_URL: 'postgres://db/news',
+        REQUEST_TIMEOUT_MS: 'abc',
+        SHUTDOWN_TIMEOUT_MS: '-1',
+        REDIS_TIMEOUT_MS: '0',
+        LOG_REQUESTS: '2',
+        PG_LOCK_TIMEOUT_MS: 'x',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      'REDIS_TIMEOUT_MS must be a whole number of at least 1, got "0"',
+      'PG_LOCK_TIMEOUT_MS must be a whole number of at least 1, got "x"',
+      'SHUTDOWN_TIMEOUT_MS must be a whole number of at least 1, got "-1"',
+      'REQUEST_TIMEOUT_MS must be a whole number of at least 1, got "abc"',
+      'LOG_REQUESTS must be a number from 0 to 1, got "2"',
+    ]);
+    const more = [['LOG_SLOW_MS', '1.5'], ['REQUEST_TIMEOUT_MS', '1e3'], ['SHUTDOWN_TIMEOUT_MS', 'NaN'], ['LOG_REQUESTS', '-0.5']] as const;
+    for (const [name, value] of more) {
+      expect(() => loadConfig({ [name]: value }), `${name}=${value}`).toThrow(new RegExp(`${name} must be .*got "${value}"`));
+    }
   });
 
   it('turns seeding off with an empty SEED_PATH', () => {
