@@ -1,9 +1,10 @@
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
+import { storeFailureKind } from './errors.js';
 import { postgresSearchIndex, sqliteSearchIndex } from './search-index.js';
 import { SqlStore } from './sql-store.js';
 import type { ContentStore, QueryEvent } from './store.js';
@@ -17,6 +18,14 @@ const STATEMENT_CACHE = 500;
  */
 const BUSY_TIMEOUT_MS = 5000;
 
+/** The ROLLBACK of a transaction SQLite has already rolled back: nothing to do. */
+const ALREADY_ROLLED_BACK: SqliteStatement = {
+  reader: false,
+  all: () => [],
+  run: () => ({ changes: 0, lastInsertRowid: 0 }),
+  iterate: () => [][Symbol.iterator](),
+};
+
 /**
  * Kysely prepares every statement it runs anew; SQLite's compile step was a
  * tenth of a bulk load's time. Prepared statements are reused by their SQL
@@ -25,8 +34,15 @@ const BUSY_TIMEOUT_MS = 5000;
 function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
   const cache = new Map<string, SQLite.Statement>();
   return {
-    close: () => sqlite.close(),
+    close() {
+      if (!sqlite.readonly && !sqlite.memory) leaveAsOneFile(sqlite);
+      sqlite.close();
+    },
     prepare(text: string) {
+      // SQLite rolls a transaction back itself when a write fails for want of disk space (and on
+      // some I/O errors), so the ROLLBACK Kysely sends after the failure finds no transaction.
+      // Run, it would fail, and its "cannot rollback" would replace the error that says why.
+      if (text === 'rollback' && !sqlite.inTransaction) return ALREADY_ROLLED_BACK;
       // Every transaction here writes. A deferred one reads first and fails with "database is
       // locked" when another process committed in between (SQLite cannot upgrade a stale read in
       // WAL mode, and does not wait); an immediate one waits for the write lock (busy_timeout) and
@@ -64,15 +80,8 @@ export interface OpenStoreOptions {
 /** Opens the store a DATABASE_URL names. The caller runs `migrate()`. */
 export function openStore(config: DatabaseConfig, options: OpenStoreOptions = {}): ContentStore {
   if (config.kind === 'postgres') return openPostgresStore(config, options);
-  if (config.path !== ':memory:') mkdirSync(dirname(config.path), { recursive: true });
-  const sqlite = new SQLite(config.path);
-  // WAL lets readers proceed while an import writes; NORMAL sync is durable
-  // across process crashes in WAL mode, which is the failure that matters here.
-  // First, so that everything after it waits for another process's lock instead of failing.
-  sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('foreign_keys = ON');
+  const readOnly = config.path === ':memory:' ? null : whyReadOnly(config.path);
+  const sqlite = readOnly === null ? openWritable(config.path) : openReadOnly(config.path, readOnly);
   const { onQuery } = options;
   const db = new Kysely<Database>({
     dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
@@ -82,7 +91,90 @@ export function openStore(config: DatabaseConfig, options: OpenStoreOptions = {}
         }
       : undefined,
   });
-  return new SqlStore(db, sqliteSearchIndex);
+  return new SqlStore(db, sqliteSearchIndex, undefined, readOnly);
+}
+
+function openWritable(path: string): SQLite.Database {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const sqlite = new SQLite(path);
+  // First, so that everything after it waits for another process's lock instead of failing.
+  sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  // WAL lets readers proceed while an import writes; NORMAL sync is durable
+  // across process crashes in WAL mode, which is the failure that matters here.
+  try {
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL');
+  } catch (error) {
+    // No room on the disk for the -wal and -shm files: the store stays in rollback mode (as the last
+    // instance left it, see `leaveAsOneFile`) and serves reads; writes fail with SQLITE_FULL until
+    // space returns, and then work, synced in full as rollback mode needs. WAL is back from the next start.
+    if (storeFailureKind(error) !== 'full') throw error;
+  }
+  sqlite.pragma('foreign_keys = ON');
+  return sqlite;
+}
+
+/**
+ * Why the SQLite file at `path` cannot be written (a read-only mount, or the
+ * permissions of the file or of its folder, where SQLite keeps its journal),
+ * or null when it can be, or does not exist yet and is to be created.
+ */
+function whyReadOnly(path: string): string | null {
+  if (!existsSync(path)) return null;
+  for (const [target, what] of [[path, 'file'], [dirname(path), 'folder']] as const) {
+    try {
+      accessSync(target, constants.W_OK);
+    } catch (error) {
+      return `the store is read-only: its ${what} cannot be written (${(error as NodeJS.ErrnoException).code ?? 'unknown'})`;
+    }
+  }
+  return null;
+}
+
+/**
+ * A store whose file cannot be written, opened to serve reads. Nothing is
+ * set that would write (the journal mode); every write fails with
+ * SQLITE_READONLY, which the API layer answers with STORE_READ_ONLY.
+ */
+function openReadOnly(path: string, reason: string): SQLite.Database {
+  const sqlite = new SQLite(path, { readonly: true, fileMustExist: true });
+  sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  sqlite.pragma('foreign_keys = ON');
+  try {
+    // SQLite reads the file on the first statement, not on open.
+    sqlite.prepare('SELECT count(*) FROM sqlite_schema').get();
+  } catch (error) {
+    sqlite.close();
+    // A WAL-mode file is readable only beside its -wal and -shm files, which SQLite cannot create
+    // here (and better-sqlite3 cannot pass SQLite's immutable=1). A store whose last instance stopped
+    // cleanly is one file in rollback mode (`leaveAsOneFile`); one whose last instance crashed still
+    // has both files. What fails here is a WAL-mode file without them: one last closed by an older
+    // newsgraph, or copied away from them.
+    const hint =
+      (error as { code?: unknown }).code === 'SQLITE_CANTOPEN'
+        ? `: it is in WAL mode without its -wal and -shm files. Start newsgraph on it once where it can be written and stop it; the last instance to stop leaves the store as one file, readable read-only anywhere`
+        : '';
+    throw new Error(`cannot open the SQLite store ${path} (${reason})${hint}`, { cause: error });
+  }
+  return sqlite;
+}
+
+/**
+ * Turns the store from WAL to rollback-journal mode as its last connection
+ * closes, so that it is one file again: SQLite opens a WAL-mode file
+ * read-only only beside its -wal and -shm files, and cannot create them on a
+ * read-only mount. The next instance to open the store turns WAL back on.
+ * While another instance has the store open the change is refused at once
+ * (SQLITE_BUSY) and the store is left as it is; on a full disk it fails too,
+ * and the WAL is kept with everything in it (SQLite deletes the WAL only
+ * after copying all of it into the file).
+ */
+function leaveAsOneFile(sqlite: SQLite.Database): void {
+  try {
+    sqlite.pragma('journal_mode = DELETE');
+  } catch {
+    // Left in WAL mode, as explained above; closing then checkpoints what it can.
+  }
 }
 
 // PostgreSQL's bigint comes back as a string by default (it may not fit a JavaScript number);

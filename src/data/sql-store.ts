@@ -16,6 +16,7 @@ import type {
   SavePageResult,
   SearchMatch,
   SearchQuery,
+  StoreReadiness,
 } from './store.js';
 import type { ArticlesTable, Database, SectionsTable } from './tables.js';
 import type {
@@ -46,6 +47,8 @@ export class SqlStore implements ContentStore {
     private readonly search: SearchIndex,
     /** The PostgreSQL schema the store lives in, when not the default: Kysely looks for its migration tables by schema. */
     private readonly schema?: string,
+    /** SQLite only: why the store was opened read-only (its file cannot be written), or null when it takes writes. */
+    private readonly readOnly: string | null = null,
   ) {
     this.postgres = db.getExecutor().adapter instanceof PostgresAdapter;
     this.shapes = new StatementShapes(db);
@@ -66,9 +69,16 @@ export class SqlStore implements ContentStore {
    * on SQLite, where Kysely's migration lock does nothing across processes,
    * the whole run is one immediate transaction, so the others wait for the
    * write lock, then find the migrations done; a failed run leaves nothing.
-   * (On PostgreSQL, Kysely takes an advisory lock.)
+   * (On PostgreSQL, Kysely takes an advisory lock.) A store opened read-only
+   * is only checked: it serves reads if every migration has run, and refuses
+   * to start otherwise.
    */
   async migrate(): Promise<void> {
+    if (this.readOnly !== null) {
+      const pending = await this.pendingMigrations();
+      if (pending.length) throw new Error(`${this.readOnly}, and migrations ${pending.join(', ')} have not run: run them once where the store can be written`);
+      return;
+    }
     const sqlite = !this.postgres;
     if (sqlite) await sql`begin immediate`.execute(this.db);
     try {
@@ -84,10 +94,21 @@ export class SqlStore implements ContentStore {
     }
   }
 
-  async checkReady(): Promise<void> {
-    const migrations = await this.migrator().getMigrations();
-    const pending = migrations.filter((m) => !m.executedAt).map((m) => m.name);
+  async checkReady(): Promise<StoreReadiness> {
+    const pending = await this.pendingMigrations();
     if (pending.length) throw new Error(`migrations not run: ${pending.join(', ')}`);
+    if (this.readOnly !== null) return { writable: false, reason: this.readOnly };
+    if (this.postgres) {
+      // A standby (after a failover, say) or a database set read-only answers reads and refuses every write (25006).
+      const { rows } = await sql<{ readOnly: string }>`SELECT current_setting('transaction_read_only') AS "readOnly"`.execute(this.db);
+      if (rows[0]?.readOnly === 'on') return { writable: false, reason: 'the store is read-only: the PostgreSQL server takes no writes (a standby, or default_transaction_read_only)' };
+    }
+    return { writable: true };
+  }
+
+  private async pendingMigrations(): Promise<string[]> {
+    const migrations = await this.migrator().getMigrations();
+    return migrations.filter((m) => !m.executedAt).map((m) => m.name);
   }
 
   async isEmpty(): Promise<boolean> {

@@ -91,8 +91,11 @@ export interface SavePageResult {
 export interface ContentStore {
   /** Creates or upgrades the tables; safe to run on every start. */
   migrate(): Promise<void>;
-  /** Resolves when the store answers and every migration has run; rejects with the reason otherwise. */
-  checkReady(): Promise<void>;
+  /**
+   * Resolves when the store answers and every migration has run, saying
+   * whether it takes writes; rejects with the reason otherwise.
+   */
+  checkReady(): Promise<StoreReadiness>;
   /** Whether the store holds no article yet (a fresh store is seeded from data/). */
   isEmpty(): Promise<boolean>;
   /**
@@ -165,6 +168,13 @@ export interface ContentStore {
   /** Writes exported records into an empty store, all or nothing. Throws StoreNotEmptyError. */
   importContent(records: AsyncIterable<ContentTransfer>): Promise<void>;
 }
+
+/**
+ * Whether a store that answers takes writes. One that does not (SQLite whose
+ * file cannot be written, a PostgreSQL standby) still serves every read; each
+ * write fails with a store failure of kind 'read-only' and nothing is written.
+ */
+export type StoreReadiness = { writable: true } | { writable: false; reason: string };
 
 /** What the store reports of each statement it runs; used for metrics and by tests that count statements. */
 export interface QueryEvent {

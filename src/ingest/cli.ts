@@ -1,11 +1,27 @@
 // npm run import -- PATH...: imports page-text files (or folders of them) into the configured store;
 // npm run import -- FILE.jsonl: loads an export (npm run export) into the configured, empty store.
 import { ConfigError, loadConfig } from '../config.js';
-import { StoreNotEmptyError } from '../data/errors.js';
+import { StoreNotEmptyError, storeFailureKind, type StoreFailureKind } from '../data/errors.js';
 import { openStore } from '../data/open-store.js';
 import type { ContentStore } from '../data/store.js';
 import { collectPageFiles, importFiles } from './import-pages.js';
 import { describeCounts, importFromFile, TransferFileError } from './transfer-file.js';
+
+const STORE_FAILURES: Record<StoreFailureKind, string> = {
+  full: 'the disk the store is on is full',
+  'read-only': 'the store is read-only',
+  busy: 'the store stayed locked by another process',
+  unavailable: 'the store is unavailable',
+  timeout: 'the store did not answer in time',
+};
+
+/** The store's own failure (see `storeFailureKind`) in words, with the driver's code and message; null for any other error. */
+function describeStoreFailure(error: unknown): string | null {
+  const kind = storeFailureKind(error);
+  if (kind === null) return null;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return `${STORE_FAILURES[kind]} (${[code, message].filter((part) => typeof part === 'string').join(': ')})`;
+}
 
 async function importExport(store: ContentStore, path: string): Promise<number> {
   const started = performance.now();
@@ -25,7 +41,10 @@ async function importExport(store: ContentStore, path: string): Promise<number> 
       console.error(`${error.message}; nothing was imported`);
       return 1;
     }
-    throw error;
+    const failure = describeStoreFailure(error);
+    if (failure === null) throw error;
+    console.error(`${path}: ${failure}; nothing was imported`);
+    return 1;
   }
 }
 
@@ -43,15 +62,26 @@ async function main(argv: string[]): Promise<number> {
     const { files, missing } = await collectPageFiles(argv);
     for (const path of missing) console.error(`${path}: no such file or directory`);
     const counts = { created: 0, updated: 0, unchanged: 0, failed: 0 };
-    await importFiles(store, files, (outcome) => {
-      if (outcome.ok) {
-        counts[outcome.result.status]++;
-        console.log(`${outcome.result.status.padEnd(9)} ${outcome.result.slug}  ${outcome.source}`);
-      } else {
-        counts.failed++;
-        console.error(outcome.error);
-      }
-    });
+    let done = 0;
+    try {
+      await importFiles(store, files, (outcome) => {
+        done++;
+        if (outcome.ok) {
+          counts[outcome.result.status]++;
+          console.log(`${outcome.result.status.padEnd(9)} ${outcome.result.slug}  ${outcome.source}`);
+        } else {
+          counts.failed++;
+          console.error(outcome.error);
+        }
+      });
+    } catch (error) {
+      // Each file is its own transaction: the ones listed above are in the store, nothing of this one is.
+      const failure = describeStoreFailure(error);
+      if (failure === null) throw error;
+      console.error(`${files[done]}: ${failure}; nothing of it was written, and the import stopped`);
+      console.error(`${done} of ${files.length} file(s) done: ${counts.created} created, ${counts.updated} updated, ${counts.unchanged} unchanged, ${counts.failed} failed`);
+      return 1;
+    }
     counts.failed += missing.length;
     console.log(
       `${files.length} file(s): ${counts.created} created, ${counts.updated} updated, ${counts.unchanged} unchanged, ${counts.failed} failed`,
