@@ -4,8 +4,14 @@ import { TokenStore } from './auth/tokens.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openStore } from './data/open-store.js';
 import { seedIfEmpty } from './ingest/import-pages.js';
+import { standardOutputLog } from './logging.js';
 import { Metrics } from './metrics.js';
 import { buildServer } from './server.js';
+
+/** How long past SHUTDOWN_TIMEOUT_MS a stopping process may take before it exits regardless. */
+const HARD_EXIT_AFTER_MS = 500;
+/** How long the last log lines may take to reach standard output's reader: within the drain timeout, but never less than `least`. */
+const LAST_LINES_MS = { least: 50, most: 500 };
 
 async function main(): Promise<void> {
   let config: Config;
@@ -20,11 +26,11 @@ async function main(): Promise<void> {
   }
 
   const metrics = new Metrics();
+  const logOutput = standardOutputLog();
+  metrics.watchLogOutput(() => logOutput.dropped);
   const store = openStore(config.database, { onQuery: metrics.observeQuery });
   await store.migrate();
-  // A store that cannot be written (a read-only mount) still serves reads; there is nothing to seed it with then.
-  const readiness = await store.checkReady();
-  const seeded = readiness.writable ? await seedIfEmpty(store, config.seedPath) : [];
+  const seeded = await seedIfEmpty(store, config.seedPath);
 
   const loadTokens = async () => (existsSync(config.tokensFile) ? TokenStore.load(config.tokensFile) : TokenStore.empty());
   let tokens = await loadTokens();
@@ -43,7 +49,6 @@ async function main(): Promise<void> {
     );
   });
   if (seeded.length) http.log.info({ pages: seeded.length, from: config.seedPath }, 'seeded an empty store');
-  if (!readiness.writable) http.log.warn({ reason: readiness.reason }, 'store is read-only: writes are refused');
   await http.listen({ host: config.host, port: config.port });
   http.log.info(`GraphQL at http://${config.host}:${config.port}/graphql`);
 
@@ -51,6 +56,13 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    const deadline = performance.now() + config.shutdownTimeoutMs;
+    // Whatever hangs below (a store that never closes, say), the process ends soon after the drain
+    // timeout. process.exit does not wait for log lines queued for a standard output nobody reads.
+    setTimeout(() => {
+      http.log.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown did not finish in time; exiting anyway');
+      process.exit(1);
+    }, config.shutdownTimeoutMs + HARD_EXIT_AFTER_MS).unref();
     http.log.info({ signal }, 'shutting down');
     // Stop accepting, let requests in flight finish (up to the drain timeout), then close the store.
     const timedOut = Symbol('timed out');
@@ -63,6 +75,8 @@ async function main(): Promise<void> {
     });
     if (drained === timedOut) http.log.warn({ timeoutMs: config.shutdownTimeoutMs }, 'requests still in flight at the drain timeout');
     await store.close().catch((error: unknown) => http.log.error(error, 'closing the store failed'));
+    // The last lines reach a reader that is reading; a stalled one is not waited for past the deadline.
+    await logOutput.settle(Math.max(LAST_LINES_MS.least, Math.min(deadline - performance.now(), LAST_LINES_MS.most)));
     process.exit(drained === true ? 0 : 1);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -82,6 +82,20 @@ export class Metrics {
     this.gauge('newsgraph_section_cache_entries', 'Lists the section cache holds (the section tree, teaser lists, newest-article lists)', () => stats().entries);
   }
 
+  /** Reports, with every scrape, how many log lines were dropped because standard output was not read fast enough. */
+  watchLogOutput(dropped: () => number): void {
+    new Counter({
+      name: 'newsgraph_log_lines_dropped_total',
+      help: 'Log lines dropped because standard output was not drained (its reader stalled or went away)',
+      registers: [this.registry],
+      collect() {
+        // The destination keeps the count; a scrape copies it.
+        this.reset();
+        this.inc(dropped());
+      },
+    });
+  }
+
   /** A gauge read when scraped. */
   private gauge(name: string, help: string, read: () => number): void {
     new Gauge({

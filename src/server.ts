@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { DocumentNode, GraphQLError, ValidationContext } from 'graphql';
 import { DEFAULT_CACHE, DEFAULT_EXECUTOR, DEFAULT_LIMITS, type CacheConfig, type Config, type Executor, type Limits } from './config.js';
 import { jitGateway } from './executor.js';
+import { fastifyLogging, requestLog } from './logging.js';
 import { costLimitPlugin } from './limits/cost.js';
 import { limitRefusals } from './limits/refusals.js';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
@@ -82,26 +83,6 @@ const maskInternalErrors: ApolloServerPlugin<Context> = {
                 extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: contextValue.requestId ?? null },
               }
             : error,
-        );
-      },
-    };
-  },
-};
-
-/** One structured log line per GraphQL request: operation, HTTP status, duration (the request id comes with the logger). */
-const requestLog: ApolloServerPlugin<Context> = {
-  async requestDidStart() {
-    const started = performance.now();
-    return {
-      async willSendResponse({ contextValue, request, response, operationName, errors }) {
-        contextValue.log?.info(
-          {
-            operation: operationName ?? request.operationName ?? null,
-            status: response.http.status ?? 200,
-            durationMs: Math.round((performance.now() - started) * 100) / 100,
-            errors: errors?.length ?? 0,
-          },
-          'graphql request',
         );
       },
     };
@@ -266,14 +247,7 @@ export async function buildServer({
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     // Larger bodies are refused with 413 before they are read.
     bodyLimit: limits.bodyBytes,
-    logger:
-      config.logLevel === 'silent'
-        ? false
-        : {
-            level: config.logLevel,
-            redact: { paths: ['req.headers.authorization'], censor: '[redacted]' },
-            ...(logStream ? { stream: logStream } : {}),
-          },
+    ...fastifyLogging(config, logStream),
   });
   http.addHook('preClose', (done) => {
     closing = true;
@@ -293,7 +267,7 @@ export async function buildServer({
     landingPage: config.landingPage,
     limits,
     safelist: config.safelist ? loadManifest(config.safelist) : null,
-    plugins: [fastifyApolloDrainPlugin(http), metrics.plugin(), requestLog],
+    plugins: [fastifyApolloDrainPlugin(http), metrics.plugin(), requestLog(config)],
     cache: config.cache,
     executor: config.executor,
     ...(shared ? { persistedQueries: redisKeyValueCache(shared.client, `${shared.prefix}apq:`) } : {}),
@@ -336,12 +310,11 @@ export async function buildServer({
 
   // Liveness, readiness (the store answers and is migrated) and Prometheus metrics.
   http.get('/health', async () => ({ status: 'ok' }));
-  // A store that refuses writes still serves reads, so the instance stays in the load balancer's pool.
   http.get('/ready', async (_, reply) => {
     try {
-      const readiness = await served.checkReady();
+      await served.checkReady();
       if (redis && (await redis.ping()) !== 'PONG') throw new Error('Redis did not answer PING');
-      return readiness.writable ? { status: 'ready' } : { status: 'ready', writes: 'refused', reason: readiness.reason };
+      return { status: 'ready' };
     } catch (error) {
       http.log.warn({ err: error }, 'not ready');
       return reply.code(503).send({ status: 'unavailable', reason: (error as Error).message });
