@@ -37,7 +37,7 @@ export class Metrics {
   });
   private readonly cacheLookups = new Counter({
     name: 'newsgraph_response_cache_lookups_total',
-    help: 'Public GraphQL requests looked up in the response cache: hit, miss_stored (answered by Apollo, then stored) or miss (not storable)',
+    help: 'Public GraphQL requests looked up in the response cache: hit, miss_stored (answered by Apollo, then stored), miss (not storable), bypassed (the shared cache was not usable) or stale (the store failed; a kept answer was sent)',
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
@@ -118,6 +118,22 @@ export class Metrics {
 
   cacheMiss(stored: boolean): void {
     this.cacheLookups.inc({ result: stored ? 'miss_stored' : 'miss' });
+  }
+
+  /** A public request that went past the shared cache because it could not be trusted or reached. */
+  cacheBypassed(): void {
+    this.cacheLookups.inc({ result: 'bypassed' });
+  }
+
+  /** A public request the store could not answer, answered with a kept answer instead. */
+  staleServed(): void {
+    this.cacheLookups.inc({ result: 'stale' });
+  }
+
+  /** Reports, with every scrape, whether the shared cache is in use and how many purges wait to be delivered. */
+  watchSharedCache(state: () => { usable: boolean; pendingPurges: number }): void {
+    this.gauge('newsgraph_shared_cache_usable', '1 while this instance answers from the shared (Redis) response cache, 0 while it goes past it', () => (state().usable ? 1 : 0));
+    this.gauge('newsgraph_pending_purges', 'Purges of the shared cache this instance knows are waiting to be delivered', () => state().pendingPurges);
   }
 
   /** An Apollo plugin that records every request it sees. */

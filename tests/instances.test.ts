@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createClient } from '@redis/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisResponseCache, type RedisClient } from '../src/cache/redis-cache.js';
+import { RedisGuard } from '../src/cache/redis-guard.js';
 import { addToken } from '../src/auth/tokens.js';
 import { createFreshDatabase, startMainProcess, TEST_STORE, type MainProcess } from './helpers.js';
 
@@ -36,8 +37,8 @@ describe('the response cache in Redis', () => {
   });
 
   it('stores, shares and purges by tag, and refuses an answer begun before a purge', async () => {
-    const one = new RedisResponseCache(client, prefix);
-    const other = new RedisResponseCache(client, prefix); // another instance's view of the same Redis
+    const one = new RedisResponseCache(new RedisGuard(client, { timeoutMs: 2000 }), prefix);
+    const other = new RedisResponseCache(new RedisGuard(client, { timeoutMs: 2000 }), prefix); // another instance's view of the same Redis
     const began = await one.generation();
     expect(await one.set('page-1', entry('{"data":{"title":"一"}}', ['article:1', 'sections']), began)).toBe(true);
     expect(await one.set('page-2', entry('{"data":{"title":"二"}}', ['article:2']), began)).toBe(true);
@@ -101,7 +102,7 @@ describe(`two instances sharing a ${TEST_STORE === 'postgres' ? 'PostgreSQL' : '
   }
 
   it('report Redis in /ready', async () => {
-    for (const instance of [a, b]) expect(await (await fetch(`${instance.address}/ready`)).json()).toEqual({ status: 'ready' });
+    for (const instance of [a, b]) expect(await (await fetch(`${instance.address}/ready`)).json()).toEqual({ status: 'ready', sharedCache: 'in use' });
   });
 
   it('share answers: what one stored, the other serves', async () => {

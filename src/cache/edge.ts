@@ -36,6 +36,7 @@ export function cacheEdge(
     metrics,
     bodyLimit,
     mayCutOff = () => false,
+    staleIfErrorSeconds = 0,
   }: {
     /** The in-memory store's synchronous lookup. */
     peek: (key: string) => CachedResponse | undefined;
@@ -44,6 +45,8 @@ export function cacheEdge(
     bodyLimit: number;
     /** True while the refusal limiter may be cutting some client off. */
     mayCutOff?: () => boolean;
+    /** Announced in Cache-Control, as the hook in http.ts does. */
+    staleIfErrorSeconds?: number;
   },
 ): CacheEdge {
   const replays = new WeakMap<IncomingMessage, Buffer>();
@@ -55,7 +58,7 @@ export function cacheEdge(
   });
 
   const answer = (response: ServerResponse, entry: CachedResponse, started: number) => {
-    response.writeHead(200, { ...storedAnswerHeaders(entry, 'HIT'), 'content-length': entry.body.length });
+    response.writeHead(200, { ...storedAnswerHeaders(entry, 'HIT', staleIfErrorSeconds), 'content-length': entry.body.length });
     response.end(entry.body);
     metrics.cacheHit(entry.operationName ?? null, (performance.now() - started) / 1000);
   };

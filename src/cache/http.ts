@@ -16,6 +16,8 @@ export interface CacheCandidate {
   tags: Set<string>;
   /** Set by the policy plugin when the response may be kept: its max-age. */
   maxAge: number;
+  /** Whether its answer may be stored (false while the shared cache is gone past). */
+  store: boolean;
   /** Settles, with the stored answer or null, once this request's answer is stored or known not to be. */
   settle(entry: CachedResponse | null): void;
 }
@@ -71,9 +73,22 @@ export function publicRequestKey(method: string | undefined, url: string, header
 
 const keyOf = (request: FastifyRequest) => publicRequestKey(request.method, request.url, request.headers, request.body);
 
-/** The headers of an answer sent from the cache, here and at the edge (besides its length). */
-export function storedAnswerHeaders(entry: CachedResponse, how: 'HIT' | 'SHARED'): Record<string, string> {
-  return { 'content-type': entry.contentType, 'cache-control': `public, max-age=${entry.maxAgeSeconds}`, 'x-cache': how };
+/**
+ * `Cache-Control` of a public answer: its max-age, and how long past it a
+ * cache may still send it when newsgraph cannot answer (`stale-if-error`,
+ * RFC 5861), as newsgraph's own cache does.
+ */
+export function publicCacheControl(maxAgeSeconds: number, staleIfErrorSeconds: number): string {
+  return staleIfErrorSeconds > 0 ? `public, max-age=${maxAgeSeconds}, stale-if-error=${staleIfErrorSeconds}` : `public, max-age=${maxAgeSeconds}`;
+}
+
+/**
+ * The headers of an answer sent from the cache, here and at the edge
+ * (besides its length). STALE: the store could not answer, and this is the
+ * last answer kept for the request, past its freshness.
+ */
+export function storedAnswerHeaders(entry: CachedResponse, how: 'HIT' | 'SHARED' | 'STALE', staleIfErrorSeconds: number): Record<string, string> {
+  return { 'content-type': entry.contentType, 'cache-control': publicCacheControl(entry.maxAgeSeconds, staleIfErrorSeconds), 'x-cache': how };
 }
 
 function operationNameOf(request: FastifyRequest): string | null {
@@ -111,25 +126,32 @@ export function keptFor(ttlSeconds: number, random = Math.random()): number {
  */
 export function serveFromCache(
   http: FastifyInstance,
-  { cache, metrics, ttlSeconds }: { cache: ResponseStore; metrics: Metrics; ttlSeconds: number },
+  { cache, metrics, ttlSeconds, staleIfErrorSeconds = 0 }: { cache: ResponseStore; metrics: Metrics; ttlSeconds: number; staleIfErrorSeconds?: number },
 ): void {
   const inFlight = new Map<string, InFlight>();
-  const send = (reply: FastifyReply, entry: CachedResponse, how: 'HIT' | 'SHARED') => reply.code(200).headers(storedAnswerHeaders(entry, how)).send(entry.body);
+  const send = (reply: FastifyReply, entry: CachedResponse, how: 'HIT' | 'SHARED') =>
+    reply.code(200).headers(storedAnswerHeaders(entry, how, staleIfErrorSeconds)).send(entry.body);
+  /** A request that goes past the cache: answered by Apollo, never stored, but a kept answer may stand in if the store fails. */
+  const bypass = (request: FastifyRequest, key: string) => {
+    metrics.cacheBypassed();
+    candidates.set(request, { key, generation: -1, tags: new Set(), maxAge: 0, store: false, settle: () => {} });
+  };
 
   http.addHook('preHandler', async (request, reply) => {
     if (request.routeOptions.url !== '/graphql') return;
     const key = keyOf(request);
     if (key === null) return;
+    // A shared cache that cannot be reached or trusted now (see SharedPurges) is gone past, not waited for.
+    if (cache.usable && !cache.usable()) return bypass(request, key);
     const started = performance.now();
     let hit: CachedResponse | undefined;
     let generation: number;
     try {
       hit = await cache.get(key);
       generation = hit ? 0 : await cache.generation();
-    } catch (error) {
-      // A shared cache that does not answer (Redis down) must not take public reads down with it.
-      request.log.warn({ err: error }, 'the response cache did not answer; serving without it');
-      return;
+    } catch {
+      // A shared cache that does not answer (Redis away) must not take public reads down with it.
+      return bypass(request, key);
     }
     if (hit) {
       metrics.cacheHit(operationNameOf(request), (performance.now() - started) / 1000);
@@ -153,6 +175,7 @@ export function serveFromCache(
       generation,
       tags: new Set(),
       maxAge: 0,
+      store: true,
       settle: (entry) => {
         if (inFlight.get(key) === own) inFlight.delete(key);
         settle(entry);
@@ -164,7 +187,18 @@ export function serveFromCache(
     const candidate = candidates.get(request);
     if (!candidate) return payload;
     candidates.delete(request);
-    if (candidate.maxAge <= 0 || reply.statusCode !== 200 || typeof payload !== 'string') {
+    // The store could not answer (away, full of locks, past the deadline): the last answer kept for
+    // this request, if any, is better for a reader than an error (stale-if-error).
+    if (reply.statusCode === 503 && staleIfErrorSeconds > 0) {
+      const kept = await cache.stale(candidate.key).catch(() => undefined);
+      candidate.settle(null);
+      if (!kept) return payload;
+      metrics.staleServed();
+      reply.removeHeader('retry-after');
+      void reply.code(200).headers(storedAnswerHeaders(kept, 'STALE', staleIfErrorSeconds));
+      return kept.body;
+    }
+    if (!candidate.store || candidate.maxAge <= 0 || reply.statusCode !== 200 || typeof payload !== 'string') {
       metrics.cacheMiss(false);
       candidate.settle(null);
       return payload;
@@ -203,7 +237,7 @@ export function serveFromCache(
  * keep it, and so may our response cache); anything an editor sees is
  * `private, no-store`; mutations and failed requests are `no-store`.
  */
-export function cacheControlPlugin(ages: CacheAges): ApolloServerPlugin<Context> {
+export function cacheControlPlugin(ages: CacheAges & { staleIfErrorSeconds?: number }): ApolloServerPlugin<Context> {
   // How often each parsed document has been answered. A document seen once is not stored in
   // the response cache: a stream of one-off queries would otherwise push out the pages
   // everybody reads. (Apollo reuses the document object for the same query text.)
@@ -223,7 +257,7 @@ export function cacheControlPlugin(ages: CacheAges): ApolloServerPlugin<Context>
             headers.set('cache-control', 'no-store');
             return;
           }
-          headers.set('cache-control', `public, max-age=${policy.maxAge}`);
+          headers.set('cache-control', publicCacheControl(policy.maxAge, ages.staleIfErrorSeconds ?? 0));
           const times = (answered.get(document) ?? 0) + 1;
           answered.set(document, times);
           if (contextValue.cache && times > 1) contextValue.cache.maxAge = policy.maxAge;

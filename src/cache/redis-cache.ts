@@ -2,17 +2,18 @@ import { createHash } from 'node:crypto';
 import { createClient } from '@redis/client';
 import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import type { CachedResponse, ResponseStore } from './response-cache.js';
+import type { RedisGuard } from './redis-guard.js';
 
 export type RedisClient = ReturnType<typeof createClient>;
 
 // Stores an answer only if no purge has happened since its request began (the generation is
 // unchanged), so an instance finishing a slow request cannot put back what another just purged.
-// KEYS: generation, entry. ARGV: generation, body, content type, max-age, ttl ms, tag keys…
+// KEYS: generation, entry. ARGV: generation, body, content type, max-age, ms to keep, expires at, tag keys…
 const STORE = `
 if (redis.call('GET', KEYS[1]) or '0') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[2], 'body', ARGV[2], 'type', ARGV[3], 'maxAge', ARGV[4])
+redis.call('HSET', KEYS[2], 'body', ARGV[2], 'type', ARGV[3], 'maxAge', ARGV[4], 'expiresAt', ARGV[6])
 redis.call('PEXPIRE', KEYS[2], ARGV[5])
-for i = 6, #ARGV do
+for i = 7, #ARGV do
   redis.call('SADD', ARGV[i], KEYS[2])
   if redis.call('PTTL', ARGV[i]) < tonumber(ARGV[5]) then redis.call('PEXPIRE', ARGV[i], ARGV[5]) end
 end
@@ -32,48 +33,86 @@ return dropped`;
  * The response cache in Redis, shared by every instance: an answer stored by
  * one is served by all, and a purge by one (which completes before its
  * mutation returns) drops the answer for all. Keys live under `prefix`:
- * `r:<sha256 of the request key>` for answers (a hash of body, content type
- * and max-age, expiring after the TTL), `t:<tag>` for the set of answers
- * holding a tag, and `generation`. Its size is Redis's to bound (`maxmemory`
- * with an LRU policy); every key also expires.
+ * `r:<sha256 of the request key>` for answers (a hash of body, content type,
+ * max-age and when it stops being fresh; the key itself lives `staleMs`
+ * longer, for `stale`), `t:<tag>` for the set of answers holding a tag, and
+ * `generation`. Its size is Redis's to bound (`maxmemory` with an LRU
+ * policy); every key also expires. Every command goes through `guard`, so
+ * none waits on Redis for longer than its timeout.
  */
 export class RedisResponseCache implements ResponseStore {
   constructor(
-    private readonly client: RedisClient,
+    private readonly guard: RedisGuard,
     private readonly prefix: string,
+    private readonly staleMs = 0,
+    /**
+     * Whether this instance may trust the shared cache now: for fresh answers
+     * (SharedPurges.usable), and for kept answers when the store fails (no
+     * purge known to be pending). Always, when absent.
+     */
+    private readonly trusted: { fresh(): boolean; stale(): boolean } = { fresh: () => true, stale: () => true },
   ) {}
 
   private entryKey(key: string): string {
     return `${this.prefix}r:${createHash('sha256').update(key).digest('hex')}`;
   }
 
-  async get(key: string): Promise<CachedResponse | undefined> {
-    const fields = await this.client.hGetAll(this.entryKey(key));
+  usable(): boolean {
+    return this.guard.available && this.trusted.fresh();
+  }
+
+  private async read(key: string): Promise<CachedResponse | undefined> {
+    const fields = await this.guard.run((client) => client.hGetAll(this.entryKey(key)));
     if (fields.body === undefined || fields.type === undefined || fields.maxAge === undefined) return undefined;
-    return { body: Buffer.from(fields.body), contentType: fields.type, maxAgeSeconds: Number(fields.maxAge), tags: [], expiresAt: Infinity };
+    const expiresAt = fields.expiresAt === undefined ? Infinity : Number(fields.expiresAt);
+    return { body: Buffer.from(fields.body), contentType: fields.type, maxAgeSeconds: Number(fields.maxAge), tags: [], expiresAt };
+  }
+
+  async get(key: string): Promise<CachedResponse | undefined> {
+    const entry = await this.read(key);
+    return entry && entry.expiresAt > Date.now() ? entry : undefined;
+  }
+
+  async stale(key: string): Promise<CachedResponse | undefined> {
+    return this.trusted.stale() ? this.read(key) : undefined;
   }
 
   async generation(): Promise<number> {
-    return Number((await this.client.get(`${this.prefix}generation`)) ?? 0);
+    return Number((await this.guard.run((client) => client.get(`${this.prefix}generation`))) ?? 0);
   }
 
   async set(key: string, entry: CachedResponse, generation: number): Promise<boolean> {
     const ttl = Math.max(1, Math.round(entry.expiresAt - Date.now()));
-    const stored = await this.client.eval(STORE, {
-      keys: [`${this.prefix}generation`, this.entryKey(key)],
-      arguments: [String(generation), entry.body.toString(), entry.contentType, String(entry.maxAgeSeconds), String(ttl), ...entry.tags.map((tag) => `${this.prefix}t:${tag}`)],
-    });
+    const stored = await this.guard.run((client) =>
+      client.eval(STORE, {
+        keys: [`${this.prefix}generation`, this.entryKey(key)],
+        arguments: [
+          String(generation),
+          entry.body.toString(),
+          entry.contentType,
+          String(entry.maxAgeSeconds),
+          String(ttl + this.staleMs),
+          String(entry.expiresAt),
+          ...entry.tags.map((tag) => `${this.prefix}t:${tag}`),
+        ],
+      }),
+    );
     return stored === 1;
   }
 
   async purge(tags: readonly string[]): Promise<void> {
-    await this.client.eval(PURGE, { keys: [`${this.prefix}generation`], arguments: tags.map((tag) => `${this.prefix}t:${tag}`) });
+    await this.guard.run((client) => client.eval(PURGE, { keys: [`${this.prefix}generation`], arguments: tags.map((tag) => `${this.prefix}t:${tag}`) }));
   }
 
   async clear(): Promise<void> {
-    await this.client.incr(`${this.prefix}generation`);
-    for await (const keys of this.client.scanIterator({ MATCH: `${this.prefix}[rt]:*`, COUNT: 1000 })) {
-      if (keys.length) await this.client.unlink(keys);
+    await this.guard.run((client) => client.incr(`${this.prefix}generation`));
+    // Each batch is one bounded command; a scan that stalls fails the purge, which is then retried.
+    let cursor = '0';
+    for (let batches = 0; batches < 100_000; batches++) {
+      const reply = await this.guard.run((client) => client.scan(cursor, { MATCH: `${this.prefix}[rt]:*`, COUNT: 1000 }));
+      if (reply.keys.length) await this.guard.run((client) => client.unlink(reply.keys));
+      cursor = String(reply.cursor);
+      if (cursor === '0') return;
     }
   }
 }
@@ -84,16 +123,16 @@ export class RedisResponseCache implements ResponseStore {
  * through two more packages whose ESM and CommonJS type declarations do not
  * match each other.)
  */
-export function redisKeyValueCache(client: RedisClient, prefix: string): KeyValueCache<string> {
-  // With Redis down, a hash is simply not found: clients that use persisted queries send the full
-  // query again, as the protocol expects, and the request goes on.
+export function redisKeyValueCache(guard: RedisGuard, prefix: string): KeyValueCache<string> {
+  // With Redis away or slow, a hash is simply not found: clients that use persisted queries send
+  // the full query again, as the protocol expects, and the request goes on.
   return {
-    get: async (key) => (await client.get(prefix + key).catch(() => null)) ?? undefined,
+    get: async (key) => (await guard.run((client) => client.get(prefix + key)).catch(() => null)) ?? undefined,
     set: async (key, value, options) => {
-      await client.set(prefix + key, value, options?.ttl ? { EX: Math.ceil(options.ttl) } : undefined).catch(() => undefined);
+      await guard.run((client) => client.set(prefix + key, value, options?.ttl ? { EX: Math.ceil(options.ttl) } : undefined)).catch(() => undefined);
     },
     delete: async (key) => {
-      await client.del(prefix + key);
+      await guard.run((client) => client.del(prefix + key)).catch(() => undefined);
     },
   };
 }

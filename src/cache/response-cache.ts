@@ -20,8 +20,8 @@ export interface ResponseCacheStats {
  * and by time, and purged by the tags of what they show (see TaggedCache).
  */
 export class ResponseCache extends TaggedCache<CachedResponse> {
-  constructor({ maxBytes }: { maxBytes: number }) {
-    super({ maxSize: maxBytes, sizeOf: (entry, key) => entry.body.length + key.length * 2 + 64 * (entry.tags.length + 4) });
+  constructor({ maxBytes, staleMs = 0 }: { maxBytes: number; staleMs?: number }) {
+    super({ maxSize: maxBytes, staleMs, sizeOf: (entry, key) => entry.body.length + key.length * 2 + 64 * (entry.tags.length + 4) });
   }
 
   override stats(): ResponseCacheStats & { size: number } {
@@ -38,6 +38,10 @@ export interface ResponseStore {
   get(key: string): Promise<CachedResponse | undefined>;
   /** The same as `get`, answered at once, where the store is in this process's memory. */
   peek?(key: string): CachedResponse | undefined;
+  /** The answer kept for the key even past its freshness (up to STALE_IF_ERROR), for when the store fails. */
+  stale(key: string): Promise<CachedResponse | undefined>;
+  /** Whether it may be used now; a shared store that cannot be trusted or reached is gone past. Always, when absent. */
+  usable?(): boolean;
   /** Goes up with every purge, everywhere the store is shared. */
   generation(): Promise<number>;
   /** Stores an answer built by a request that began at `generation`, unless a purge has happened since. */
@@ -50,6 +54,7 @@ export function memoryResponseStore(cache: ResponseCache): ResponseStore {
   return {
     get: async (key) => cache.get(key),
     peek: (key) => cache.get(key),
+    stale: async (key) => cache.stale(key),
     generation: async () => cache.generation,
     set: async (key, entry, generation) => cache.set(key, entry, generation),
     purge: async (tags) => void cache.purge(tags),

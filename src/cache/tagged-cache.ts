@@ -24,7 +24,11 @@ export class TaggedCache<T extends TaggedEntry> {
   /** Goes up with every purge. */
   generation = 0;
 
-  constructor({ maxSize, sizeOf }: { maxSize: number; sizeOf: (entry: T, key: string) => number }) {
+  /** How long past `expiresAt` an entry is kept for `stale` (ms). */
+  private readonly staleMs: number;
+
+  constructor({ maxSize, sizeOf, staleMs = 0 }: { maxSize: number; sizeOf: (entry: T, key: string) => number; staleMs?: number }) {
+    this.staleMs = staleMs;
     this.entries = new LRUCache<string, T>({
       maxSize,
       sizeCalculation: sizeOf,
@@ -38,6 +42,21 @@ export class TaggedCache<T extends TaggedEntry> {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     if (now >= entry.expiresAt) {
+      if (now >= entry.expiresAt + this.staleMs) this.entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  /**
+   * The entry for the key even if it is no longer fresh, up to `staleMs`
+   * past its time: for answering when the content cannot be read now. A
+   * purged entry is gone, never stale: only what nothing changed is kept.
+   */
+  stale(key: string, now = Date.now()): T | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (now >= entry.expiresAt + this.staleMs) {
       this.entries.delete(key);
       return undefined;
     }

@@ -75,6 +75,11 @@ export interface OpenStoreOptions {
    * committed.
    */
   bulk?: boolean;
+  /**
+   * PostgreSQL only: an idle connection failed (the server restarted or went
+   * away). The pool has already dropped it; this is for the log.
+   */
+  onConnectionError?: (error: Error) => void;
 }
 
 /** Opens the store a DATABASE_URL names. The caller runs `migrate()`. */
@@ -183,16 +188,37 @@ pg.types.setTypeParser(pg.types.builtins.INT8, Number);
 
 /**
  * The PostgreSQL store: the same SqlStore over a `pg` pool of `poolSize`
- * connections, each with `statement_timeout` set to the request deadline so
- * a statement still running when its request gives up is stopped by the
- * database as well (none for `bulk` work).
+ * connections. Each connection stops a statement after the request deadline
+ * (`statement_timeout`, so a statement still running when its request gives
+ * up is stopped by the database as well) and stops waiting for another
+ * session's lock after `lockTimeoutMs` (a table held by a long lock then
+ * costs its readers a fast 503, and their connections go back to the pool
+ * for requests that do not touch it). Waiting for a connection is bounded by
+ * the deadline too. `bulk` work has none of these limits.
+ *
+ * The database may go away (a restart, a crash, a failover): an idle
+ * connection that the server closes emits `error` on the pool, which must
+ * be listened for or it ends the process; the pool drops that connection
+ * and opens a new one on demand, so the store serves again as soon as the
+ * server is back, with no restart.
  */
-function openPostgresStore(config: Extract<DatabaseConfig, { kind: 'postgres' }>, { onQuery, searchPath, bulk = false }: OpenStoreOptions): ContentStore {
+function openPostgresStore(
+  config: Extract<DatabaseConfig, { kind: 'postgres' }>,
+  { onQuery, searchPath, bulk = false, onConnectionError = () => {} }: OpenStoreOptions,
+): ContentStore {
+  const settings = bulk
+    ? ['-c statement_timeout=0']
+    : [`-c statement_timeout=${config.statementTimeoutMs}`, `-c lock_timeout=${config.lockTimeoutMs}`];
   const pool = new pg.Pool({
     connectionString: config.url,
     max: config.poolSize,
-    options: [`-c statement_timeout=${bulk ? 0 : config.statementTimeoutMs}`, ...(searchPath ? [`-c search_path=${searchPath}`] : [])].join(' '),
+    options: [...settings, ...(searchPath ? [`-c search_path=${searchPath}`] : [])].join(' '),
+    // A dead peer (a cut link, a frozen server) is noticed by TCP keepalives and by the client's own
+    // timeout, which the database's statement_timeout cannot provide when the server does not answer.
+    keepAlive: true,
+    ...(bulk ? {} : { connectionTimeoutMillis: config.statementTimeoutMs, query_timeout: config.statementTimeoutMs + 1000 }),
   });
+  pool.on('error', onConnectionError);
   const db = new Kysely<Database>({
     dialect: new PostgresDialect({ pool }),
     log: onQuery

@@ -17,6 +17,7 @@ import type {
   SearchMatch,
   SearchQuery,
   StoreReadiness,
+  PendingPurge,
 } from './store.js';
 import type { ArticlesTable, Database, SectionsTable } from './tables.js';
 import type {
@@ -896,6 +897,26 @@ export class SqlStore implements ContentStore {
         .values({ article_id: articleId, tag_id: tagId, position, published_at: content.publishedAt })
         .execute();
     }
+  }
+
+  async recordPendingPurge({ tags }: { tags: readonly string[] | 'all' }): Promise<void> {
+    await this.db
+      .insertInto('pending_purges')
+      .values({ tags: JSON.stringify(tags === 'all' ? ['*'] : tags), created_at: Date.now() })
+      .execute();
+  }
+
+  async listPendingPurges(): Promise<PendingPurge[]> {
+    const rows = await this.db.selectFrom('pending_purges').select(['id', 'tags']).orderBy('id').limit(1000).execute();
+    return rows.map((row) => {
+      const tags = JSON.parse(row.tags) as string[];
+      return { id: row.id, tags: tags.includes('*') ? 'all' : tags };
+    });
+  }
+
+  async forgetPendingPurges({ ids }: { ids: readonly number[] }): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.deleteFrom('pending_purges').where('id', 'in', [...ids]).execute();
   }
 }
 

@@ -167,6 +167,23 @@ export interface ContentStore {
   exportContent(): AsyncIterable<ContentTransfer>;
   /** Writes exported records into an empty store, all or nothing. Throws StoreNotEmptyError. */
   importContent(records: AsyncIterable<ContentTransfer>): Promise<void>;
+
+  /**
+   * Keeps purges of the shared response cache that could not be delivered,
+   * in the store every instance shares, until one of them delivers them
+   * (src/cache/shared-purges.ts). `'all'` is a purge of everything.
+   */
+  recordPendingPurge(args: { tags: readonly string[] | 'all' }): Promise<void>;
+  /** The purges recorded and not yet forgotten, oldest first. */
+  listPendingPurges(): Promise<PendingPurge[]>;
+  /** Forgets purges that have been delivered. */
+  forgetPendingPurges(args: { ids: readonly number[] }): Promise<void>;
+}
+
+/** A purge of the shared response cache waiting to be delivered. */
+export interface PendingPurge {
+  id: number;
+  tags: string[] | 'all';
 }
 
 /**

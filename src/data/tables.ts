@@ -84,6 +84,13 @@ export interface SearchTermsTable {
   articles: number;
 }
 
+export interface PendingPurgesTable {
+  id: Generated<number>;
+  /** JSON array of cache tags; `["*"]` is everything. */
+  tags: string;
+  created_at: number;
+}
+
 export interface Database {
   sections: SectionsTable;
   articles: ArticlesTable;
@@ -93,4 +100,5 @@ export interface Database {
   teasers: TeasersTable;
   search_terms: SearchTermsTable;
   article_revisions: ArticleRevisionsTable;
+  pending_purges: PendingPurgesTable;
 }

@@ -3,6 +3,7 @@ import * as initial from './001_initial.js';
 import * as search from './002_search.js';
 import * as editorial from './003_editorial.js';
 import * as searchTitles from './004_search_titles.js';
+import * as pendingPurges from './005_pending_purges.js';
 
 // Migrations are listed here rather than read from a folder, so they work the
 // same from source, from a build and inside a bundle. Names sort in order.
@@ -11,6 +12,7 @@ const migrations: Record<string, Migration> = {
   '002_search': search,
   '003_editorial': editorial,
   '004_search_titles': searchTitles,
+  '005_pending_purges': pendingPurges,
 };
 
 export const migrationProvider: MigrationProvider = {
