@@ -30,7 +30,9 @@ async function main(): Promise<void> {
   metrics.watchLogOutput(() => logOutput.dropped);
   const store = openStore(config.database, { onQuery: metrics.observeQuery });
   await store.migrate();
-  const seeded = await seedIfEmpty(store, config.seedPath);
+  // A store that cannot be written (a read-only mount) still serves reads; there is nothing to seed it with then.
+  const readiness = await store.checkReady();
+  const seeded = readiness.writable ? await seedIfEmpty(store, config.seedPath) : [];
 
   const loadTokens = async () => (existsSync(config.tokensFile) ? TokenStore.load(config.tokensFile) : TokenStore.empty());
   let tokens = await loadTokens();
@@ -49,6 +51,7 @@ async function main(): Promise<void> {
     );
   });
   if (seeded.length) http.log.info({ pages: seeded.length, from: config.seedPath }, 'seeded an empty store');
+  if (!readiness.writable) http.log.warn({ reason: readiness.reason }, 'store is read-only: writes are refused');
   await http.listen({ host: config.host, port: config.port });
   http.log.info(`GraphQL at http://${config.host}:${config.port}/graphql`);
 

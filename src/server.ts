@@ -310,11 +310,12 @@ export async function buildServer({
 
   // Liveness, readiness (the store answers and is migrated) and Prometheus metrics.
   http.get('/health', async () => ({ status: 'ok' }));
+  // A store that refuses writes still serves reads, so the instance stays in the load balancer's pool.
   http.get('/ready', async (_, reply) => {
     try {
-      await served.checkReady();
+      const readiness = await served.checkReady();
       if (redis && (await redis.ping()) !== 'PONG') throw new Error('Redis did not answer PING');
-      return { status: 'ready' };
+      return readiness.writable ? { status: 'ready' } : { status: 'ready', writes: 'refused', reason: readiness.reason };
     } catch (error) {
       http.log.warn({ err: error }, 'not ready');
       return reply.code(503).send({ status: 'unavailable', reason: (error as Error).message });
