@@ -1,6 +1,6 @@
 // Where log lines go, and which requests get one: logging must never be what stops the service.
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { FastifyServerOptions } from 'fastify';
+import { LogController, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 import type { Context, RequestLog } from './context.js';
 
@@ -78,19 +78,33 @@ export function standardOutputLog(): StandardOutputLog {
 }
 
 /**
+ * Fastify's request lines in production: no "incoming request", "request
+ * completed" or "route not found" line for every request (the GraphQL line,
+ * `requestLog`, says what matters, for a sample); its lines about errors stay.
+ */
+class ProductionRequestLines extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply, metadata?: Record<string, unknown>): void {
+    if (error) super.requestCompleted(error, request, reply, metadata);
+  }
+
+  override routeNotFound(): void {}
+}
+
+/**
  * Fastify's logging options: the level, the Authorization header redacted,
- * lines to `stream` (tests) or to standard output without blocking. In
- * production Fastify's own two lines per request are off: the GraphQL
- * request line (`requestLog`) says what matters, for a sample.
+ * lines to `stream` (tests) or to standard output without blocking, and in
+ * production only Fastify's lines about errors.
  */
 export function fastifyLogging(
   config: Pick<Config, 'logLevel' | 'nodeEnv'>,
   stream: { write(line: string): unknown } = standardOutputLog(),
-): Pick<FastifyServerOptions, 'logger' | 'disableRequestLogging'> {
+): Pick<FastifyServerOptions, 'logger' | 'logController'> {
   if (config.logLevel === 'silent') return { logger: false };
   return {
     logger: { level: config.logLevel, redact: { paths: ['req.headers.authorization'], censor: '[redacted]' }, stream },
-    disableRequestLogging: config.nodeEnv === 'production',
+    ...(config.nodeEnv === 'production' ? { logController: new ProductionRequestLines() } : {}),
   };
 }
 

@@ -198,10 +198,15 @@ describe('which requests get a log line', () => {
       expect(broken.status, broken.body).toBe(400);
       const slow = await post(t, `query Slow { article(slug: "${SLOW_SLUG}") { title } }`);
       expect(slow.status, slow.body).toBe(200);
+      const unreadable = await fetch(t.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
+      expect(unreadable.status).toBe(400);
+      expect((await fetch(`${t.base}/no-such-route`)).status).toBe(404);
 
       const lines = linesOf(log.lines);
       // Fastify's own per-request lines are off in production.
-      expect(lines.filter((line) => line.msg === 'incoming request' || line.msg === 'request completed')).toEqual([]);
+      expect(lines.filter((line) => line.msg === 'incoming request' || line.msg === 'request completed' || /not found/.test(String(line.msg)))).toEqual([]);
+      // Fastify's own line about a request it refused stays.
+      expect(lines.filter((line) => line.err !== undefined)).toEqual([expect.objectContaining({ level: 30, res: { statusCode: 400 } })]);
       const requests = lines.filter((line) => typeof line.msg === 'string' && line.msg.endsWith('graphql request'));
       expect(requests).toHaveLength(2);
       expect(requests[0]).toMatchObject({ level: 30, msg: 'graphql request', operation: 'Broken', status: 400, errors: 1 });
