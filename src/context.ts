@@ -23,6 +23,7 @@ export interface Context {
 
 export interface RequestLog {
   info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
   error(fields: object, message: string): void;
 }
 

@@ -133,17 +133,10 @@ export function requestLog(
           if (!slow && errorCount === 0 && status < 500 && !(random() < logRequests)) return;
           const line = { operation: operationName ?? request.operationName ?? null, status, durationMs, errors: errorCount };
           if (!slow) log.info(line, 'graphql request');
-          else if (canWarn(log)) log.warn({ ...line, slowMs: logSlowMs }, 'slow graphql request');
-          else log.error({ ...line, slowMs: logSlowMs }, 'slow graphql request');
+          else log.warn({ ...line, slowMs: logSlowMs }, 'slow graphql request');
         },
       };
     },
   };
 }
 
-type WarningLog = RequestLog & { warn(fields: object, message: string): void };
-
-/** Fastify's request logger has `warn`; the context's RequestLog type promises only info and error. */
-function canWarn(log: RequestLog): log is WarningLog {
-  return typeof (log as Partial<WarningLog>).warn === 'function';
-}

@@ -28,7 +28,9 @@ async function main(): Promise<void> {
   const metrics = new Metrics();
   const logOutput = standardOutputLog();
   metrics.watchLogOutput(() => logOutput.dropped);
-  const store = openStore(config.database, { onQuery: metrics.observeQuery });
+  // The logger comes with the server, which needs the store first; until then a lost connection goes to stderr.
+  let logConnectionError = (error: Error) => console.error('a store connection failed:', error.message);
+  const store = openStore(config.database, { onQuery: metrics.observeQuery, onConnectionError: (error) => logConnectionError(error) });
   await store.migrate();
   // A store that cannot be written (a read-only mount) still serves reads; there is nothing to seed it with then.
   const readiness = await store.checkReady();
@@ -37,6 +39,9 @@ async function main(): Promise<void> {
   const loadTokens = async () => (existsSync(config.tokensFile) ? TokenStore.load(config.tokensFile) : TokenStore.empty());
   let tokens = await loadTokens();
   const { http } = await buildServer({ config, store, metrics, tokens: { verify: (token) => tokens.verify(token) } });
+  // The driver's error holds its whole client; the log needs what happened, not that.
+  logConnectionError = (error) =>
+    http.log.warn({ reason: error.message, code: (error as { code?: unknown }).code }, 'a store connection failed; the pool opens a new one when needed');
   if (!existsSync(config.tokensFile)) {
     http.log.warn({ tokensFile: config.tokensFile }, 'no tokens file: every editor token is refused (create one with npm run token -- create NAME --role EDITOR)');
   }
@@ -52,9 +57,6 @@ async function main(): Promise<void> {
   });
   if (seeded.length) http.log.info({ pages: seeded.length, from: config.seedPath }, 'seeded an empty store');
   if (!readiness.writable) http.log.warn({ reason: readiness.reason }, 'store is read-only: writes are refused');
-  await http.listen({ host: config.host, port: config.port });
-  http.log.info(`GraphQL at http://${config.host}:${config.port}/graphql`);
-
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -82,8 +84,12 @@ async function main(): Promise<void> {
     await logOutput.settle(Math.max(LAST_LINES_MS.least, Math.min(deadline - performance.now(), LAST_LINES_MS.most)));
     process.exit(drained === true ? 0 : 1);
   };
+  // Before listening: a signal that arrives once the port is open must find the clean stop in place.
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+
+  await http.listen({ host: config.host, port: config.port });
+  http.log.info(`GraphQL at http://${config.host}:${config.port}/graphql`);
 }
 
 main().catch((error: unknown) => {

@@ -25,12 +25,16 @@ import { invalidatingStore } from './cache/invalidation.js';
 import { memoryResponseStore, ResponseCache, type ResponseStore } from './cache/response-cache.js';
 import { SectionCache, sectionCachingStore } from './cache/section-cache.js';
 import { redisKeyValueCache, RedisResponseCache, type RedisClient } from './cache/redis-cache.js';
+import { RedisGuard, withTimeout } from './cache/redis-guard.js';
+import { SharedPurges } from './cache/shared-purges.js';
 import { createClient } from '@redis/client';
 import { buildSchema } from './schema.js';
 import { randomUUID } from 'node:crypto';
 import { createServer, type ServerResponse } from 'node:http';
 
 const DOCUMENT_STORE_BYTES = 2 * 2 ** 20;
+/** How long `/ready` waits for the store before it says not ready. */
+const READY_TIMEOUT_MS = 1000;
 
 export interface ApolloOptions {
   production: boolean;
@@ -89,6 +93,27 @@ const maskInternalErrors: ApolloServerPlugin<Context> = {
   },
 };
 
+/** Codes that mean the store failed (src/errors.ts); the client gets the code, the log gets the cause. */
+const STORE_FAILURE_CODES = new Set(['STORE_UNAVAILABLE', 'STORE_FULL', 'STORE_READ_ONLY', 'DEADLINE_EXCEEDED']);
+
+/** Logs the driver's own error behind every store failure a client was told of by its code only. */
+const logStoreFailures: ApolloServerPlugin<Context> = {
+  async requestDidStart() {
+    return {
+      async didEncounterErrors({ contextValue, errors }) {
+        for (const error of errors) {
+          const code = error.extensions?.code;
+          if (typeof code !== 'string' || !STORE_FAILURE_CODES.has(code)) continue;
+          // graphql-js wraps the GraphQLError a resolver threw, which wraps the driver's error.
+          let cause: Error = error;
+          for (let depth = 0; depth < 5 && 'originalError' in cause && cause.originalError instanceof Error; depth++) cause = cause.originalError;
+          contextValue.log?.error({ err: cause, code, path: error.path }, `the store failed: ${cause.message}`);
+        }
+      },
+    };
+  },
+};
+
 /** The GraphQL engine alone: what tests drive with `executeOperation`, and what the HTTP server mounts. */
 export function createApollo({
   production,
@@ -124,6 +149,7 @@ export function createApollo({
     plugins: [
       ...plugins,
       costLimitPlugin(limits.cost),
+      logStoreFailures,
       cacheControlPlugin(cache),
       // The policy is static per document (src/cache/policy.ts); Apollo's per-field plugin would
       // compute it again on every request, at a measured cost.
@@ -169,19 +195,30 @@ export async function viewerOf(authorization: string | undefined, tokens: Pick<T
 }
 
 /**
- * A connected Redis client. Start-up waits for Redis. A connection that
- * drops later is retried by the client; meanwhile commands fail at once
- * (no offline queue), so public reads go past the cache to the store
- * instead of waiting, and /ready reports it.
+ * A Redis client behind a guard (src/cache/redis-guard.ts): every command
+ * bounded by REDIS_TIMEOUT_MS, Redis gone past while it does not answer.
+ * Start-up waits a little for Redis and then goes on without it: it is a
+ * shared cache, not the store, and the guard's probe notices when it comes.
+ * A connection that drops is retried by the client; meanwhile commands fail
+ * at once (no offline queue).
  */
-async function connectRedis(url: string): Promise<RedisClient> {
-  const client: RedisClient = createClient({ url, disableOfflineQueue: true });
+async function connectRedis(url: string, timeoutMs: number, log: { info(message: string): void; warn(fields: object, message: string): void }): Promise<RedisGuard> {
+  const client: RedisClient = createClient({ url, disableOfflineQueue: true, socket: { connectTimeout: Math.max(timeoutMs, 1000) } });
   client.on('error', () => {
-    // Reported where it matters: /ready, and the requests that needed Redis. Without a listener the
+    // Reported where it matters: the guard's log line, /ready, the metrics. Without a listener the
     // client's error event would end the process.
   });
-  await client.connect();
-  return client;
+  const guard = new RedisGuard(client, {
+    timeoutMs,
+    onChange: (available, cause) =>
+      available ? log.info('Redis answers again; using the shared cache') : log.warn({ err: cause }, 'Redis is not answering; going past the shared cache until it does'),
+  });
+  const connected = client.connect();
+  connected.catch(() => {});
+  await withTimeout(connected, Math.max(timeoutMs * 4, 1000), () => new Error('Redis did not accept a connection in time')).catch((error: unknown) =>
+    guard.run(() => Promise.reject(error)).catch(() => undefined),
+  );
+  return guard;
 }
 
 /**
@@ -220,8 +257,13 @@ export async function buildServer({
   logStream?: NodeJS.WritableStream;
 }): Promise<Server> {
   const { limits } = config;
-  const shared = config.redis ? { client: await connectRedis(config.redis.url), prefix: config.redis.prefix } : null;
-  const redis = shared?.client ?? null;
+  // Fastify's logger does not exist yet; Redis's state changes are logged through it once it does.
+  let logger: FastifyInstance['log'] | null = null;
+  const lateLog = {
+    info: (message: string) => logger?.info(message),
+    warn: (fields: object, message: string) => logger?.warn(fields, message),
+  };
+  const shared = config.redis ? { guard: await connectRedis(config.redis.url, config.redis.timeoutMs, lateLog), prefix: config.redis.prefix } : null;
   // Set below when the response cache is in this process's memory.
   let edge: CacheEdge | null = null;
   let closing = false;
@@ -253,7 +295,14 @@ export async function buildServer({
     closing = true;
     done();
   });
-  if (redis) http.addHook('onClose', async () => void (await redis.quit().catch(() => undefined)));
+  logger = http.log;
+  if (shared) {
+    http.addHook('onClose', async () => {
+      shared.guard.close();
+      // QUIT waits for Redis's answer; a frozen Redis must not hold the shutdown.
+      await withTimeout(shared.guard.client.quit(), 1000, () => new Error('QUIT timed out')).catch(() => shared.guard.client.destroy());
+    });
+  }
   // First, so a client that is cut off costs nothing more.
   const refusals = limits.refusalsPerMinute > 0 ? limitRefusals(http, { max: limits.refusalsPerMinute, windowMs: 60_000 }) : null;
   http.addHook('onRequest', async (request, reply) => {
@@ -270,13 +319,30 @@ export async function buildServer({
     plugins: [fastifyApolloDrainPlugin(http), metrics.plugin(), requestLog(config)],
     cache: config.cache,
     executor: config.executor,
-    ...(shared ? { persistedQueries: redisKeyValueCache(shared.client, `${shared.prefix}apq:`) } : {}),
+    ...(shared ? { persistedQueries: redisKeyValueCache(shared.guard, `${shared.prefix}apq:`) } : {}),
   });
 
   // Every write through this server purges the cached responses it made stale before it returns;
   // with Redis, the purge reaches every instance's answers before the mutation returns.
-  const cache = !shared && config.cache.responseBytes > 0 ? new ResponseCache({ maxBytes: config.cache.responseBytes }) : null;
-  const responses: ResponseStore | null = shared ? new RedisResponseCache(shared.client, shared.prefix) : cache ? memoryResponseStore(cache) : null;
+  const staleMs = config.cache.staleIfErrorSeconds * 1000;
+  const cache = !shared && config.cache.responseBytes > 0 ? new ResponseCache({ maxBytes: config.cache.responseBytes, staleMs }) : null;
+  // With Redis, purges that Redis does not confirm are kept in the store until delivered, and no
+  // instance answers from the shared cache meanwhile (src/cache/shared-purges.ts).
+  let sharedPurges: SharedPurges | null = null;
+  const redisResponses = shared
+    ? new RedisResponseCache(shared.guard, shared.prefix, staleMs, {
+        fresh: () => sharedPurges?.usable() ?? false,
+        stale: () => (sharedPurges?.pending() ?? 1) === 0,
+      })
+    : null;
+  if (redisResponses) {
+    sharedPurges = new SharedPurges(store, redisResponses, { log: http.log });
+    await sharedPurges.start();
+    const purges = sharedPurges;
+    http.addHook('onClose', async () => purges.stop());
+    metrics.watchSharedCache(() => ({ usable: redisResponses.usable(), pendingPurges: purges.pending() }));
+  }
+  const responses: ResponseStore | null = redisResponses ?? (cache ? memoryResponseStore(cache) : null);
   // Kept in this process only: with Redis there are other instances, whose purges would not reach it.
   const sections =
     !shared && config.cache.sectionRecords > 0
@@ -285,7 +351,7 @@ export async function buildServer({
   let served = store;
   if (responses || sections) {
     // The section cache first: a response built after the responses' purge must not read old section data.
-    const purger = {
+    const purger = sharedPurges ?? {
       purge: async (tags: readonly string[]) => {
         sections?.purge(tags);
         await responses?.purge(tags);
@@ -299,9 +365,9 @@ export async function buildServer({
     await invalidating.scheduleUpcoming();
     http.addHook('onClose', async () => invalidating.cancelScheduled());
     if (responses) {
-      serveFromCache(http, { cache: responses, metrics, ttlSeconds: config.cache.responseSeconds });
+      serveFromCache(http, { cache: responses, metrics, ttlSeconds: config.cache.responseSeconds, staleIfErrorSeconds: config.cache.staleIfErrorSeconds });
       const { peek } = responses;
-      if (peek) edge = cacheEdge(http, { peek, metrics, bodyLimit: limits.bodyBytes, mayCutOff: refusals?.mayCutOff });
+      if (peek) edge = cacheEdge(http, { peek, metrics, bodyLimit: limits.bodyBytes, mayCutOff: refusals?.mayCutOff, staleIfErrorSeconds: config.cache.staleIfErrorSeconds });
     }
     if (cache) metrics.watchResponseCache(() => cache.stats());
     if (sections) metrics.watchSectionCache(() => sections.stats());
@@ -313,9 +379,11 @@ export async function buildServer({
   // A store that refuses writes still serves reads, so the instance stays in the load balancer's pool.
   http.get('/ready', async (_, reply) => {
     try {
-      const readiness = await served.checkReady();
-      if (redis && (await redis.ping()) !== 'PONG') throw new Error('Redis did not answer PING');
-      return readiness.writable ? { status: 'ready' } : { status: 'ready', writes: 'refused', reason: readiness.reason };
+      // Bounded: a load balancer's probe must get an answer even from a store that does not answer.
+      const readiness = await withTimeout(served.checkReady(), READY_TIMEOUT_MS, () => new Error(`the store did not answer within ${READY_TIMEOUT_MS} ms`));
+      // Redis is a cache: without it reads go to the store, so it is reported, never a reason to take readers away.
+      const sharedCache = shared ? { sharedCache: redisResponses?.usable() ? 'in use' : 'bypassed' } : {};
+      return readiness.writable ? { status: 'ready', ...sharedCache } : { status: 'ready', writes: 'refused', reason: readiness.reason, ...sharedCache };
     } catch (error) {
       http.log.warn({ err: error }, 'not ready');
       return reply.code(503).send({ status: 'unavailable', reason: (error as Error).message });

@@ -219,6 +219,10 @@ function openPostgresStore(
     ...(bulk ? {} : { connectionTimeoutMillis: config.statementTimeoutMs, query_timeout: config.statementTimeoutMs + 1000 }),
   });
   pool.on('error', onConnectionError);
+  // The pool listens for errors only on idle connections; one checked out between two statements
+  // (a query just finished, the next not yet sent) that the server closes would emit an error
+  // nobody hears, which ends the process. The pool drops such a connection when it comes back.
+  pool.on('connect', (client) => client.on('error', onConnectionError));
   const db = new Kysely<Database>({
     dialect: new PostgresDialect({ pool }),
     log: onQuery
