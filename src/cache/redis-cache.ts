@@ -29,6 +29,8 @@ for i = 1, #ARGV do
 end
 return dropped`;
 
+const EVEN_IF_BYPASSED = { evenIfBypassed: true };
+
 /**
  * The response cache in Redis, shared by every instance: an answer stored by
  * one is served by all, and a purge by one (which completes before its
@@ -100,17 +102,19 @@ export class RedisResponseCache implements ResponseStore {
     return stored === 1;
   }
 
+  // Purges are tried even while Redis is bypassed: one that gets through spares its mutation the
+  // wait for a recorded purge (see SharedPurges).
   async purge(tags: readonly string[]): Promise<void> {
-    await this.guard.run((client) => client.eval(PURGE, { keys: [`${this.prefix}generation`], arguments: tags.map((tag) => `${this.prefix}t:${tag}`) }));
+    await this.guard.run((client) => client.eval(PURGE, { keys: [`${this.prefix}generation`], arguments: tags.map((tag) => `${this.prefix}t:${tag}`) }), EVEN_IF_BYPASSED);
   }
 
   async clear(): Promise<void> {
-    await this.guard.run((client) => client.incr(`${this.prefix}generation`));
+    await this.guard.run((client) => client.incr(`${this.prefix}generation`), EVEN_IF_BYPASSED);
     // Each batch is one bounded command; a scan that stalls fails the purge, which is then retried.
     let cursor = '0';
     for (let batches = 0; batches < 100_000; batches++) {
-      const reply = await this.guard.run((client) => client.scan(cursor, { MATCH: `${this.prefix}[rt]:*`, COUNT: 1000 }));
-      if (reply.keys.length) await this.guard.run((client) => client.unlink(reply.keys));
+      const reply = await this.guard.run((client) => client.scan(cursor, { MATCH: `${this.prefix}[rt]:*`, COUNT: 1000 }), EVEN_IF_BYPASSED);
+      if (reply.keys.length) await this.guard.run((client) => client.unlink(reply.keys), EVEN_IF_BYPASSED);
       cursor = String(reply.cursor);
       if (cursor === '0') return;
     }

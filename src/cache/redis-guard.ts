@@ -55,15 +55,24 @@ export class RedisGuard {
     return this.up;
   }
 
-  /** Runs one command within the timeout, or fails at once while Redis is bypassed. */
-  async run<T>(command: (client: RedisClient) => Promise<T>): Promise<T> {
-    if (!this.up) throw new RedisUnavailableError();
+  /**
+   * Runs one command within the timeout, or fails at once while Redis is
+   * bypassed. `evenIfBypassed` sends it anyway (still within the timeout),
+   * for the rare commands worth a try that may find Redis back before the
+   * probe does: a purge not delivered costs its mutation a second.
+   */
+  async run<T>(command: (client: RedisClient) => Promise<T>, { evenIfBypassed = false }: { evenIfBypassed?: boolean } = {}): Promise<T> {
+    if (!this.up && !evenIfBypassed) throw new RedisUnavailableError();
+    let result: T;
     try {
-      return await withTimeout(command(this.client), this.options.timeoutMs, () => new Error(`Redis did not answer within ${this.options.timeoutMs} ms`));
+      result = await withTimeout(command(this.client), this.options.timeoutMs, () => new Error(`Redis did not answer within ${this.options.timeoutMs} ms`));
     } catch (error) {
       this.markDown(error);
       throw new RedisUnavailableError(error);
     }
+    // A command that went through while bypassed is as good as a probe.
+    if (!this.up) this.markUp();
+    return result;
   }
 
   /** Stops probing (the server is closing). */
@@ -81,6 +90,13 @@ export class RedisGuard {
     this.probe.unref();
   }
 
+  private markUp(): void {
+    this.up = true;
+    if (this.probe) clearInterval(this.probe);
+    this.probe = null;
+    this.options.onChange?.(true);
+  }
+
   private probing = false;
 
   private async tryProbe(): Promise<void> {
@@ -88,11 +104,7 @@ export class RedisGuard {
     this.probing = true;
     try {
       await withTimeout(this.client.ping(), this.options.timeoutMs, () => new Error('probe timed out'));
-      if (this.up || this.closed) return;
-      this.up = true;
-      if (this.probe) clearInterval(this.probe);
-      this.probe = null;
-      this.options.onChange?.(true);
+      if (!this.up && !this.closed) this.markUp();
     } catch {
       // Still away; the next tick tries again.
     } finally {

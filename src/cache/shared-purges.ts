@@ -22,6 +22,10 @@ export interface SharedPurgesOptions {
 
 type Tags = readonly string[] | 'all';
 
+/** How long a purge is retried before it is recorded, and how often: a reconnection takes about 0.1 s. */
+const RETRY_FOR_MS = 300;
+const RETRY_EVERY_MS = 50;
+
 /**
  * Purges of the response cache that every instance shares in Redis, kept
  * true when Redis or the link to it fails.
@@ -112,11 +116,19 @@ export class SharedPurges implements Purger {
   }
 
   private async send(tags: Tags): Promise<void> {
-    try {
-      await this.deliver(tags);
-      return;
-    } catch (error) {
-      this.options.log.warn({ err: error, tags }, 'a purge of the shared cache was not confirmed; recording it for delivery, and going past the shared cache until then');
+    // Redis that has just come back may not be connected yet: a few quick tries before the slow path.
+    const tryUntil = Date.now() + RETRY_FOR_MS;
+    for (let attempt = 0; attempt < 10; attempt++) {
+      try {
+        await this.deliver(tags);
+        return;
+      } catch (error) {
+        if (Date.now() + RETRY_EVERY_MS >= tryUntil) {
+          this.options.log.warn({ err: error, tags }, 'a purge of the shared cache was not confirmed; recording it for delivery, and going past the shared cache until then');
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, RETRY_EVERY_MS));
+      }
     }
     this.recording++;
     try {
