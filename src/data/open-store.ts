@@ -27,18 +27,33 @@ const ALREADY_ROLLED_BACK: SqliteStatement = {
 };
 
 /**
+ * The SQLite connection the store runs on, which may be replaced: a store
+ * opened read-only is opened again for writing once its file can be
+ * written (see `openStore`).
+ */
+interface SqliteHandle {
+  sqlite: SQLite.Database;
+  /** Why it is open read-only, or null. */
+  readOnly: string | null;
+}
+
+/**
  * Kysely prepares every statement it runs anew; SQLite's compile step was a
  * tenth of a bulk load's time. Prepared statements are reused by their SQL
- * text, keeping the most recently used few hundred.
+ * text, keeping the most recently used few hundred. `forget` drops them
+ * (the connection they belong to is being replaced).
  */
-function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
+function withStatementCache(handle: SqliteHandle): SqliteDatabase & { forget(): void } {
   const cache = new Map<string, SQLite.Statement>();
   return {
     close() {
+      const { sqlite } = handle;
       if (!sqlite.readonly && !sqlite.memory) leaveAsOneFile(sqlite);
       sqlite.close();
     },
+    forget: () => cache.clear(),
     prepare(text: string) {
+      const { sqlite } = handle;
       // SQLite rolls a transaction back itself when a write fails for want of disk space (and on
       // some I/O errors), so the ROLLBACK Kysely sends after the failure finds no transaction.
       // Run, it would fail, and its "cannot rollback" would replace the error that says why.
@@ -61,6 +76,9 @@ function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
     },
   };
 }
+
+/** How often a store opened read-only checks whether its file can be written again. */
+const WRITABLE_AGAIN_CHECK_MS = 500;
 
 export interface OpenStoreOptions {
   /** Called after every statement the store runs. */
@@ -85,18 +103,49 @@ export interface OpenStoreOptions {
 /** Opens the store a DATABASE_URL names. The caller runs `migrate()`. */
 export function openStore(config: DatabaseConfig, options: OpenStoreOptions = {}): ContentStore {
   if (config.kind === 'postgres') return openPostgresStore(config, options);
-  const readOnly = config.path === ':memory:' ? null : whyReadOnly(config.path);
-  const sqlite = readOnly === null ? openWritable(config.path) : openReadOnly(config.path, readOnly);
+  const { path } = config;
+  const readOnly = path === ':memory:' ? null : whyReadOnly(path);
+  const handle: SqliteHandle = { sqlite: readOnly === null ? openWritable(path) : openReadOnly(path, readOnly), readOnly };
+  const database = withStatementCache(handle);
+  // A read-only mount made writable again (or permissions fixed) takes writes again without a
+  // restart: the connection is replaced between statements, never inside a transaction.
+  const writableAgain =
+    readOnly === null
+      ? null
+      : setInterval(() => {
+          if (whyReadOnly(path) !== null || handle.sqlite.inTransaction) return;
+          let writable: SQLite.Database;
+          try {
+            writable = openWritable(path);
+          } catch {
+            return; // Still not writable in some way access() cannot tell; the next tick tries again.
+          }
+          const old = handle.sqlite;
+          database.forget();
+          handle.sqlite = writable;
+          handle.readOnly = null;
+          old.close();
+          clearInterval(writableAgain!);
+        }, WRITABLE_AGAIN_CHECK_MS);
+  writableAgain?.unref();
   const { onQuery } = options;
   const db = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+    dialect: new SqliteDialect({
+      database: {
+        ...database,
+        close() {
+          if (writableAgain) clearInterval(writableAgain);
+          database.close();
+        },
+      },
+    }),
     log: onQuery
       ? (event) => {
           if (event.level === 'query') onQuery({ sql: event.query.sql, durationMs: event.queryDurationMillis });
         }
       : undefined,
   });
-  return new SqlStore(db, sqliteSearchIndex, undefined, readOnly);
+  return new SqlStore(db, sqliteSearchIndex, undefined, () => handle.readOnly);
 }
 
 function openWritable(path: string): SQLite.Database {

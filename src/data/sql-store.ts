@@ -48,8 +48,8 @@ export class SqlStore implements ContentStore {
     private readonly search: SearchIndex,
     /** The PostgreSQL schema the store lives in, when not the default: Kysely looks for its migration tables by schema. */
     private readonly schema?: string,
-    /** SQLite only: why the store was opened read-only (its file cannot be written), or null when it takes writes. */
-    private readonly readOnly: string | null = null,
+    /** SQLite only: why the store is open read-only now (its file cannot be written), or null when it takes writes. */
+    private readonly readOnlyNow: () => string | null = () => null,
   ) {
     this.postgres = db.getExecutor().adapter instanceof PostgresAdapter;
     this.shapes = new StatementShapes(db);
@@ -74,6 +74,10 @@ export class SqlStore implements ContentStore {
    * is only checked: it serves reads if every migration has run, and refuses
    * to start otherwise.
    */
+  private get readOnly(): string | null {
+    return this.readOnlyNow();
+  }
+
   async migrate(): Promise<void> {
     if (this.readOnly !== null) {
       const pending = await this.pendingMigrations();
