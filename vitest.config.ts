@@ -5,7 +5,7 @@ import { defineConfig, type TestProjectConfiguration } from 'vitest/config';
 // store in a fresh schema or database of its own, dropped afterwards; see tests/helpers.ts).
 const CONTRACT = [
   'article', 'articles', 'caching', 'concurrency', 'conformance', 'deadline', 'editorial', 'executor', 'http', 'importer',
-  'instances', 'limits', 'lists', 'operations', 'production', 'related', 'safelist', 'search', 'section', 'section-cache', 'transfer',
+  'instances', 'limits', 'lists', 'operations', 'production', 'related', 'safelist', 'search', 'section', 'section-cache', 'shared-purges', 'transfer',
 ].map((name) => `tests/${name}.test.ts`);
 
 const postgres = process.env.TEST_DATABASE_URL;

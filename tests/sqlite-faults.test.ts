@@ -223,7 +223,7 @@ describe('the SQLite store on a read-only mount', () => {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
-  it.skipIf(!MOUNTABLE)('starts, answers /ready with writes refused, serves reads, refuses writes with STORE_READ_ONLY and changes nothing', async () => {
+  it.skipIf(!MOUNTABLE)('starts, answers /ready with writes refused, serves reads, refuses writes with STORE_READ_ONLY and changes nothing, and takes writes again once the mount is writable', async () => {
     const tokensFile = join(scratch, 'tokens.json');
     const token = await addToken(tokensFile, { name: 'night-desk', role: 'EDITOR' });
     const env = { DATABASE_URL: `sqlite:${join(disk!.dir, 'newsgraph.db')}`, NEWSGRAPH_TOKENS_FILE: tokensFile };
@@ -250,7 +250,18 @@ describe('the SQLite store on a read-only mount', () => {
     expect(refused.status, refused.text).toBe(503);
     expect(refused.body.errors?.[0]?.extensions?.code, refused.text).toBe('STORE_READ_ONLY');
 
-    expect(await stop(server), server.output()).toBe(0);
     expect(folderChecksum(disk!.dir)).toBe(before);
+
+    // The mount turns writable again: writes are taken again, with no restart.
+    execFileSync('mount', ['-o', 'remount,rw', disk!.dir]);
+    let saved: Awaited<ReturnType<typeof post>> | null = null;
+    for (let attempt = 0; attempt < 50 && saved?.status !== 200; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      saved = await post(server, CREATE, { input: draft(2, await sectionOf(server)) }, token);
+    }
+    expect(saved?.status, saved?.text).toBe(200);
+    expect(saved?.body.errors, saved?.text).toBeUndefined();
+    expect(await (await fetch(`${server.address}/ready`)).json()).toEqual({ status: 'ready' });
+    expect(await stop(server), server.output()).toBe(0);
   }, 60_000);
 });
