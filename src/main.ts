@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { TokenStore } from './auth/tokens.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { storeFailureKind } from './data/errors.js';
 import { openStore } from './data/open-store.js';
 import { seedIfEmpty } from './ingest/import-pages.js';
 import { standardOutputLog } from './logging.js';
@@ -12,6 +13,26 @@ import { buildServer } from './server.js';
 const HARD_EXIT_AFTER_MS = 500;
 /** How long the last log lines may take to reach standard output's reader: within the drain timeout, but never less than `least`. */
 const LAST_LINES_MS = { least: 50, most: 500 };
+/**
+ * How long start-up waits for a store that does not answer yet (a database
+ * still starting, restarting, or not reachable yet) before it gives up.
+ * Instances and their database are often started together.
+ */
+const STORE_WAIT_MS = 30_000;
+
+/** `work`, tried again while the store is unavailable, for up to STORE_WAIT_MS. */
+async function onceTheStoreAnswers<T>(work: () => Promise<T>): Promise<T> {
+  const giveUpAt = Date.now() + STORE_WAIT_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (storeFailureKind(error) !== 'unavailable' || Date.now() >= giveUpAt) throw error;
+      console.error(`the store does not answer yet (${(error as Error).message}); trying again`);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(250 * attempt, 2000)));
+    }
+  }
+}
 
 async function main(): Promise<void> {
   let config: Config;
@@ -31,7 +52,7 @@ async function main(): Promise<void> {
   // The logger comes with the server, which needs the store first; until then a lost connection goes to stderr.
   let logConnectionError = (error: Error) => console.error('a store connection failed:', error.message);
   const store = openStore(config.database, { onQuery: metrics.observeQuery, onConnectionError: (error) => logConnectionError(error) });
-  await store.migrate();
+  await onceTheStoreAnswers(() => store.migrate());
   // A store that cannot be written (a read-only mount) still serves reads; there is nothing to seed it with then.
   const readiness = await store.checkReady();
   const seeded = readiness.writable ? await seedIfEmpty(store, config.seedPath) : [];
