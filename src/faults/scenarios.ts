@@ -187,10 +187,14 @@ async function twoInstanceStack(
   return { pg: pgCluster, redis, relay, a, b, token, edited: [e1!, e2!], probes: [p1!, p2!], env: { ...common, REDIS_URL: redis.url } };
 }
 
+/** A finding for the notes; a function when it must wait for requests still in flight to finish. */
+type Note = string | (() => string);
+const written = (notes: Note[]): string[] => notes.map((note) => (typeof note === 'string' ? note : note()));
+
 interface FaultWindow {
   /** The dependency's return (performance.now()), or null where nothing comes back. */
   returnedAt: number | null;
-  notes?: string[];
+  notes?: Note[];
   extraTargets?: FaultResult['extraTargets'];
 }
 
@@ -257,7 +261,7 @@ async function twoInstanceFault(
     lost,
     recovery,
     exits: watch.close(),
-    notes: [...(window.notes ?? []), ...recoveryNotes(recovery)],
+    notes: [...written(window.notes ?? []), ...recoveryNotes(recovery)],
     extraTargets: window.extraTargets ?? [],
     harnessError: null,
   };
@@ -266,7 +270,13 @@ async function twoInstanceFault(
 function recoveryNotes(recovery: FaultResult['recovery']): string[] {
   if (recovery === 'n/a' || recovery === null) return [];
   const ms = (value: number | null) => (value === null ? 'never' : `${Math.round(value)} ms`);
-  return [`recovery per instance: ${recovery.perInstance.map((one) => `${one.instance} read ${ms(one.readMs)}, write ${ms(one.writeMs)}`).join('; ')}`];
+  const failures = (codes: Record<string, number>) => {
+    const entries = Object.entries(codes);
+    return entries.length ? ` after ${entries.map(([code, n]) => `${n} ${code}`).join(', ')}` : '';
+  };
+  return [
+    `recovery per instance: ${recovery.perInstance.map((one) => `${one.instance} read ${ms(one.readMs)}, write ${ms(one.writeMs)}${failures(one.failures)}`).join('; ')}`,
+  ];
 }
 
 /** Checks the ledger through the instances still running, or a fresh one when none is. */
@@ -335,7 +345,7 @@ const redisFreeze: Scenario = {
       await sleep(6_000);
       redis.thaw();
       const returnedAt = performance.now();
-      return { returnedAt, notes: [describeWindow('ArticlePage reads while frozen', inWindow(workload.outcomes, 'articlePage', from, returnedAt))] };
+      return { returnedAt, notes: [() => describeWindow('ArticlePage reads while frozen', inWindow(workload.outcomes, 'articlePage', from, returnedAt))] };
     }),
 };
 
@@ -354,8 +364,8 @@ function redisCut(mode: CutMode): Scenario {
         await sleep(3_000);
         await relay.restore();
         const returnedAt = performance.now();
-        const saves = inWindow(workload.outcomes, 'updateArticle', from, returnedAt).filter((outcome) => outcome.instance === 'A');
-        return { returnedAt, notes: [describeWindow('saves through A while its link was cut', saves)] };
+        const saves = () => inWindow(workload.outcomes, 'updateArticle', from, returnedAt).filter((outcome) => outcome.instance === 'A');
+        return { returnedAt, notes: [() => describeWindow('saves through A while its link was cut', saves())] };
       }),
   };
   return scenario;
@@ -419,8 +429,8 @@ const pgLock: Scenario = {
         returnedAt,
         notes: [
           describeWindow('sections (asked beside the workload) while articles was locked', sections),
-          describeWindow('previews while articles was locked', inWindow(workload.outcomes, 'preview', from, returnedAt)),
-          describeWindow('ArticlePage reads while articles was locked', inWindow(workload.outcomes, 'articlePage', from, returnedAt)),
+          () => describeWindow('previews while articles was locked', inWindow(workload.outcomes, 'preview', from, returnedAt)),
+          () => describeWindow('ArticlePage reads while articles was locked', inWindow(workload.outcomes, 'articlePage', from, returnedAt)),
         ],
         extraTargets: [
           {
@@ -499,7 +509,7 @@ const sqliteFull: Scenario = {
     const probeOutcomes: Outcome[] = [];
     workload.start();
     let recovery: Recovery;
-    const notes: string[] = [];
+    const notes: Note[] = [];
     try {
       await sleep(BEFORE_MS);
       log('filling the disk');
@@ -508,7 +518,7 @@ const sqliteFull: Scenario = {
       await sleep(3_000);
       disk.free();
       const returnedAt = performance.now();
-      notes.push(`filled ${(filled / 2 ** 20).toFixed(1)} MiB`, describeWindow('saves while the disk was full', inWindow(workload.outcomes, 'updateArticle', from, returnedAt)));
+      notes.push(`filled ${(filled / 2 ** 20).toFixed(1)} MiB`, () => describeWindow('saves while the disk was full', inWindow(workload.outcomes, 'updateArticle', from, returnedAt)));
       log('space freed; measuring recovery');
       recovery = await measureRecovery([{ target, article: probe, gone: () => instance.exit() !== null }], token, ledger, returnedAt, { outcomes: probeOutcomes });
       await sleep(AFTER_MS);
@@ -517,7 +527,7 @@ const sqliteFull: Scenario = {
       await workload.stop();
     }
     const lost = await checkLostWrites([instance], env, token, ledger, context);
-    return sqliteResult(sqliteFull, workload.outcomes, { lost, recovery, exits: watch.close(), notes: [...notes, ...recoveryNotes(recovery)] });
+    return sqliteResult(sqliteFull, workload.outcomes, { lost, recovery, exits: watch.close(), notes: [...written(notes), ...recoveryNotes(recovery)] });
   },
 };
 
@@ -576,14 +586,14 @@ const sqliteReadOnly: Scenario = {
     const probeOutcomes: Outcome[] = [];
     workload.start();
     let recovery: Recovery;
-    const notes: string[] = [];
+    const notes: Note[] = [];
     try {
       const from = performance.now();
       await sleep(4_000);
       const to = performance.now();
       notes.push(
-        describeWindow('saves on the read-only store', inWindow(workload.outcomes, 'updateArticle', from, to)),
-        describeWindow('ArticlePage reads on the read-only store', inWindow(workload.outcomes, 'articlePage', from, to)),
+        () => describeWindow('saves on the read-only store', inWindow(workload.outcomes, 'updateArticle', from, to)),
+        () => describeWindow('ArticlePage reads on the read-only store', inWindow(workload.outcomes, 'articlePage', from, to)),
       );
       log('remounting writable; measuring recovery');
       await disk.remount('rw');
@@ -594,7 +604,7 @@ const sqliteReadOnly: Scenario = {
       await workload.stop();
     }
     const lost = await checkLostWrites([instance], env, token, ledger, context);
-    return sqliteResult(sqliteReadOnly, workload.outcomes, { lost, recovery, exits: watch.close(), notes: [...notes, ...recoveryNotes(recovery)] });
+    return sqliteResult(sqliteReadOnly, workload.outcomes, { lost, recovery, exits: watch.close(), notes: [...written(notes), ...recoveryNotes(recovery)] });
   },
 };
 

@@ -459,7 +459,7 @@ export async function findLostWrites(targets: Target[], token: string, ledger: L
 
 export interface Recovery {
   /** Per instance: ms from the dependency's return to the end of its first successful read and write; null if it never managed. */
-  perInstance: { instance: string; readMs: number | null; writeMs: number | null; ms: number | null }[];
+  perInstance: { instance: string; readMs: number | null; writeMs: number | null; ms: number | null; failures: Record<string, number> }[];
   /** The slowest instance's recovery; null when one did not recover within the time allowed. */
   ms: number | null;
 }
@@ -483,12 +483,17 @@ export async function measureRecovery(
       let readAt: number | null = null;
       let writeAt: number | null = null;
       let count = 0;
+      const failures: Record<string, number> = {};
+      const failed = (answer: Answer) => {
+        if (answer.code !== null) failures[answer.code] = (failures[answer.code] ?? 0) + 1;
+      };
       const deadline = since + timeoutMs;
       while ((readAt === null || writeAt === null) && performance.now() < deadline && !gone()) {
         const left = Math.max(500, deadline - performance.now());
         if (readAt === null) {
           const answer = await post(target, QUERIES.preview, { id: article.id }, { token, timeoutMs: left });
           outcomes?.push(toOutcome('probe', 'preview', target, answer));
+          failed(answer);
           if (answer.code === null && answer.start >= since) readAt = answer.end;
         }
         if (writeAt === null) {
@@ -496,6 +501,7 @@ export async function measureRecovery(
           ledger.attempt(title, article.version + 1);
           const answer = await post(target, QUERIES.update, { id: article.id, v: article.version, input: { title } }, { token, timeoutMs: left });
           outcomes?.push(toOutcome('probe', 'updateArticle', target, answer));
+          failed(answer);
           const saved = savedArticle(answer);
           if (saved) {
             ledger.acknowledge({ articleId: saved.id, version: saved.version, title: saved.title, at: answer.end, instance: target.name });
@@ -510,7 +516,7 @@ export async function measureRecovery(
       }
       const readMs = readAt === null ? null : readAt - since;
       const writeMs = writeAt === null ? null : writeAt - since;
-      return { instance: target.name, readMs, writeMs, ms: readMs === null || writeMs === null ? null : Math.max(readMs, writeMs) };
+      return { instance: target.name, readMs, writeMs, ms: readMs === null || writeMs === null ? null : Math.max(readMs, writeMs), failures };
     }),
   );
   const ms = perInstance.some((one) => one.ms === null) ? null : Math.max(0, ...perInstance.map((one) => one.ms ?? 0));
