@@ -225,7 +225,7 @@ async function connectRedis(url: string, timeoutMs: number, log: { info(message:
   const connected = client.connect();
   connected.catch(() => {});
   await withTimeout(connected, Math.max(timeoutMs * 4, 1000), () => new Error('Redis did not accept a connection in time')).catch((error: unknown) =>
-    guard.run(() => Promise.reject(error)).catch(() => undefined),
+    guard.bypass(error),
   );
   return guard;
 }
@@ -266,13 +266,6 @@ export async function buildServer({
   logStream?: NodeJS.WritableStream;
 }): Promise<Server> {
   const { limits } = config;
-  // Fastify's logger does not exist yet; Redis's state changes are logged through it once it does.
-  let logger: FastifyInstance['log'] | null = null;
-  const lateLog = {
-    info: (message: string) => logger?.info(message),
-    warn: (fields: object, message: string) => logger?.warn(fields, message),
-  };
-  const shared = config.redis ? { guard: await connectRedis(config.redis.url, config.redis.timeoutMs, lateLog), prefix: config.redis.prefix } : null;
   // Set below when the response cache is in this process's memory.
   let edge: CacheEdge | null = null;
   let closing = false;
@@ -304,7 +297,7 @@ export async function buildServer({
     closing = true;
     done();
   });
-  logger = http.log;
+  const shared = config.redis ? { guard: await connectRedis(config.redis.url, config.redis.timeoutMs, http.log), prefix: config.redis.prefix } : null;
   if (shared) {
     http.addHook('onClose', async () => {
       shared.guard.close();

@@ -67,7 +67,7 @@ export class RedisGuard {
     try {
       result = await withTimeout(command(this.client), this.options.timeoutMs, () => new Error(`Redis did not answer within ${this.options.timeoutMs} ms`));
     } catch (error) {
-      this.markDown(error);
+      this.bypass(error);
       throw new RedisUnavailableError(error);
     }
     // A command that went through while bypassed is as good as a probe.
@@ -82,7 +82,8 @@ export class RedisGuard {
     this.probe = null;
   }
 
-  private markDown(cause: unknown): void {
+  /** Goes past Redis until a probe answers (it failed, or never answered in the first place). */
+  bypass(cause: unknown): void {
     if (!this.up || this.closed) return;
     this.up = false;
     this.options.onChange?.(false, cause);
