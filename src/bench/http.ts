@@ -2,8 +2,10 @@
 // process, driven from this process (load.ts); and, in the same run, the ceiling: a bare
 // node:http process (ceiling.ts) sending the very same bytes for the very same requests. Prints
 // req/s, latency, server CPU per request and memory for each scenario and server, the share of the
-// ceiling newsgraph reaches, and whether the performance targets are met. An answer that is not
-// byte for byte the recorded one, or not 2xx, is a failure and does not count as throughput.
+// ceiling newsgraph reaches, and whether the performance targets are met. Then what logging
+// costs: the uncached scenario on newsgraph with production's default logging, with every request
+// logged and with no logging, alternating (BENCH_ONLY=logging runs that part alone). An answer
+// that is not byte for byte the recorded one, or not 2xx, is a failure and does not count as throughput.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
@@ -33,6 +35,9 @@ const WARMUP_SECONDS = Math.min(3, SECONDS);
 const MIX_LENGTH = 200_000;
 /** The most slugs fetched: 10,000 for the cached and mixed scenarios, the rest for the uncached recording. */
 const MAX_SLUGS = 60_000;
+/** One part of the bench alone; only `logging` so far. */
+const ONLY = process.env.BENCH_ONLY || undefined;
+const LOGGING_ROUNDS = 2;
 
 const ARTICLE_PAGE = `query ArticlePage($slug: String!) { article(slug: $slug) { title source { name } publishedAt section { name path { name } } body { __typename ... on Paragraph { text } ... on Image { caption url } } credits { role label name } tags { name } excerpt wordCount readingMinutes hot: related(kind: HOT, first: 6) { kind title summary url } } }`;
 const SECTION_PAGE = `query SectionPage($slug: String!) { section(slug: $slug) { name path { name } articles(first: 20) { totalCount nodes { slug title publishedAt excerpt credits { name } tags { name } } pageInfo { endCursor hasNextPage } } } }`;
@@ -58,7 +63,17 @@ interface Server {
   pid: number;
   port: number;
   startupMs: number;
+  /** Where its standard error (and, unless it is drained, its standard output) goes. */
   log?: string;
+  /** Its standard output, read by this process as a log shipper would and thrown away. */
+  output?: DrainedOutput;
+}
+
+/** What a server wrote to its drained standard output: counts, and the end of it for error messages. */
+interface DrainedOutput {
+  lines: number;
+  bytes: number;
+  tail: string;
 }
 
 interface Row {
@@ -80,6 +95,8 @@ interface Row {
   gc?: GcTotals;
   /** The fixed rate asked for, and how it was sent. */
   target?: { rate: number; pacing: Pacing; share: number };
+  /** Lines and bytes newsgraph wrote to its drained standard output during the run. */
+  logged?: { lines: number; bytes: number };
 }
 
 /** autocannon's per-connection quota each second (bursts), or evenly spaced open-loop sends. */
@@ -91,6 +108,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'newsgraph-bench-'));
 let logs = 0;
 
 async function main(): Promise<void> {
+  if (ONLY && ONLY !== 'logging') throw new Error(`BENCH_ONLY=${ONLY}: the only part that runs alone is "logging"`);
   const database = parseDatabaseUrl(STORE_URL, ROOT);
   if (database.kind === 'sqlite' && !existsSync(database.path)) await buildStore(database.path);
   const store = describeStore(database);
@@ -104,6 +122,13 @@ async function main(): Promise<void> {
   const fixtures = await collectFixtures(newsgraph, database);
   const rows: Row[] = [];
   const notes: string[] = [];
+
+  if (ONLY === 'logging') {
+    const uncached = await recordUncached(newsgraph, fixtures.uncached, notes);
+    await stopChild(newsgraph.child);
+    printLogging(store, fixtures, uncached, await compareLogging(fixtures, uncached), notes);
+    return;
+  }
 
   // 1. Cached ArticlePage: 1,000 pages, each fetched once before the warm-up.
   const cached = listWorkload('cached ArticlePage', fixtures.cached.map((slug) => articlePost(slug)));
@@ -183,8 +208,110 @@ async function main(): Promise<void> {
   peaks.push(memory(newsgraph.pid).peak);
   memoryReports.push(await memoryReport(newsgraph, 'after the uncached, mixed and fixed-rate runs'));
 
+  await stopChild(newsgraph.child);
+
   printReport({ store, fixtures, uncachedCount: uncached.requests.length, startups, rows, atRate, peak: Math.max(...peaks), notes });
   console.log(`\nnewsgraph's memory, from its /metrics:\n${memoryReports.map((line) => `  ${line}`).join('\n')}`);
+
+  // 6. What logging costs, on the uncached list recorded for scenario 2: fresh processes each run, so it may be sent again.
+  printLogging(store, fixtures, uncached, await compareLogging(fixtures, uncached), []);
+}
+
+// ---------------------------------------------------------------- logging
+
+/** The logging compared: what `npm start` does by default, every request logged, and nothing logged. */
+const LOGGING = [
+  { name: 'default (LOG_REQUESTS unset: 1%)', env: {} },
+  { name: 'LOG_REQUESTS=1 (every request)', env: { LOG_REQUESTS: '1' } },
+  { name: 'LOG_LEVEL=silent', env: { LOG_LEVEL: 'silent' } },
+] as const satisfies readonly { name: string; env: LoggingEnv }[];
+
+type Logging = (typeof LOGGING)[number]['name'];
+
+interface LoggingRun {
+  logging: Logging;
+  round: number;
+  row: Row;
+  /** Lines the server dropped because its standard output was not read fast enough. */
+  dropped: number;
+}
+
+/**
+ * The uncached ArticlePage scenario once per logging setting per round, each on a fresh process
+ * (so the uncached list is new to every one), warmed up on other articles; the second round runs
+ * in the reverse order, so a machine that slows down or speeds up over the section favours none.
+ */
+async function compareLogging(fixtures: Fixtures, uncached: Workload): Promise<LoggingRun[]> {
+  const runs: LoggingRun[] = [];
+  for (let round = 1; round <= LOGGING_ROUNDS; round++) {
+    for (const { name, env } of round % 2 ? LOGGING : [...LOGGING].reverse()) {
+      const newsgraph = await startNewsgraph(env);
+      progress(`logging, round ${round}: ${name}`);
+      const warmup = listWorkload('uncached warm-up', fixtures.warm.map((slug) => articlePost(slug)));
+      const row = await measure('uncached ArticlePage', newsgraph, uncached, { warmup, verifyWarmup: false });
+      const dropped = (await scrape(newsgraph))('log_lines_dropped_total');
+      await stopChild(newsgraph.child);
+      runs.push({ logging: name, round, row, dropped });
+    }
+  }
+  return runs;
+}
+
+function printLogging(store: string, fixtures: Fixtures, uncached: Workload, runs: LoggingRun[], notes: string[]): void {
+  const cpu = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown CPU';
+  const number = (value: number) => Math.round(value).toLocaleString('en');
+  const signed = (value: number) => `${value < 0 ? '−' : '+'}${number(Math.abs(value))}`;
+  const table = (header: string[], body: string[][]) => [header, header.map(() => '---'), ...body].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
+  const microseconds = (row: Row) => row.cpuMsPerRequest * 1000;
+
+  console.log(`\nwhat logging costs: uncached ArticlePage on newsgraph in production mode, ${fixtures.total.toLocaleString('en')} articles in ${store}`);
+  console.log(`${cpu}, ${availableParallelism()} cores; node ${process.version}; the load generator runs in the bench process`);
+  console.log(
+    `a fresh process each run, ${CONNECTIONS} connections, ${SECONDS} s runs after ${WARMUP_SECONDS} s warm-ups on other articles, ${LOGGING_ROUNDS} rounds (alternating, the second in reverse order); ` +
+      `requests over ${number(uncached.requests.length)} recorded articles, none sent twice to a process; each server's standard output read by the bench and thrown away\n`,
+  );
+  console.log(
+    table(
+      ['logging', 'round', 'req/s', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'log lines/req', 'log bytes/req', 'failures'],
+      runs.map(({ logging, round, row }) => {
+        const responses = Math.max(1, row.run.responses);
+        return [
+          logging,
+          String(round),
+          number(row.rps),
+          formatMs(row.run.latency.p50),
+          formatMs(row.run.latency.p99),
+          number(microseconds(row)),
+          ((row.logged?.lines ?? 0) / responses).toFixed(3),
+          number((row.logged?.bytes ?? 0) / responses),
+          String(failures(row.run)),
+        ];
+      }),
+    ),
+  );
+
+  // Over all rounds: total CPU over total answers, so a longer run weighs more.
+  const total = (logging: Logging) => {
+    const rows = runs.filter((run) => run.logging === logging).map((run) => run.row);
+    return (1000 * rows.reduce((sum, row) => sum + row.cpuMsPerRequest * row.run.responses, 0)) / Math.max(1, rows.reduce((sum, row) => sum + row.run.responses, 0));
+  };
+  const byRound = (more: Logging, less: Logging) =>
+    Array.from({ length: LOGGING_ROUNDS }, (_, i) => {
+      const of = (logging: Logging) => microseconds(runs.find((run) => run.logging === logging && run.round === i + 1)!.row);
+      return signed(of(more) - of(less));
+    }).join(', ');
+  const cost = (more: Logging, less: Logging) => `${signed(total(more) - total(less))} µs (rounds: ${byRound(more, less)})`;
+  const [usual, every, silent] = [LOGGING[0].name, LOGGING[1].name, LOGGING[2].name];
+  console.log(`\nserver CPU per request over all rounds: ${LOGGING.map(({ name }) => `${name} ${number(total(name))} µs`).join('; ')}`);
+  console.log(`logging every request costs ${cost(every, usual)} of server CPU per request over the default, ${cost(every, silent)} over LOG_LEVEL=silent`);
+  console.log(`the default's 1% costs ${cost(usual, silent)} over LOG_LEVEL=silent`);
+  const dropped = runs.reduce((sum, run) => sum + run.dropped, 0);
+  console.log(`log lines the servers dropped for want of a reader (newsgraph_log_lines_dropped_total): ${number(dropped)}`);
+
+  for (const { logging, round, row } of runs) {
+    if (failures(row.run)) notes.push(`${logging}, round ${round}: ${failures(row.run)} failures${row.run.firstMismatch ? `; first: ${describeMismatch(row.run.firstMismatch)}` : ''}`);
+  }
+  if (notes.length) console.log(`\nnotes:\n${notes.map((note) => `- ${note}`).join('\n')}`);
 }
 
 // ---------------------------------------------------------------- processes
@@ -201,20 +328,25 @@ const REDIS_URL = process.env.REDIS_URL || undefined;
 const REDIS_RUN_PREFIX = `newsgraph-bench:${process.pid}-${Date.now()}:`;
 let starts = 0;
 
-function newsgraphCommand(port: number): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
+/**
+ * The logging settings a server starts with: the bench's own (warn, so a healthy server says
+ * little), or the logging comparison's, where an unset variable is left unset, as in production.
+ */
+type LoggingEnv = Partial<Record<'LOG_LEVEL' | 'LOG_REQUESTS', string>>;
+
+function newsgraphCommand(port: number, logging: LoggingEnv = { LOG_LEVEL: 'warn' }): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
   if (!server) throw new Error('the server has not been built yet');
-  return {
-    ...server,
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      DATABASE_URL: STORE_URL,
-      ...(REDIS_URL ? { REDIS_PREFIX: `${REDIS_RUN_PREFIX}${++starts}:` } : {}),
-    },
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: 'production',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATABASE_URL: STORE_URL,
+    ...(REDIS_URL ? { REDIS_PREFIX: `${REDIS_RUN_PREFIX}${++starts}:` } : {}),
   };
+  delete env.LOG_LEVEL;
+  delete env.LOG_REQUESTS;
+  return { ...server, env: { ...env, ...logging } };
 }
 
 async function dropRedisKeys(): Promise<void> {
@@ -228,24 +360,47 @@ async function dropRedisKeys(): Promise<void> {
   }
 }
 
-async function startNewsgraph(): Promise<Server> {
+/**
+ * A newsgraph process with the bench's logging, its log in a file; or, given `logging`, with those
+ * settings and its standard output read and thrown away here, as a log shipper reads it in
+ * production (a file would take every line synchronously; a pipe nobody reads fills and drops them).
+ */
+async function startNewsgraph(logging?: LoggingEnv): Promise<Server> {
   const port = await freePort();
-  const { command, args, env } = newsgraphCommand(port);
+  const { command, args, env } = newsgraphCommand(port, logging);
   // Its log goes to a file, shown if it dies: at warn level a healthy server says little, but
   // what it says must not land in the middle of the table.
   const log = join(tmp, `newsgraph-${++logs}.log`);
   const fd = openSync(log, 'w');
   const started = performance.now();
-  const child = watch(spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', fd, fd] }));
+  const child = watch(spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', logging ? 'pipe' : fd, fd] }));
   closeSync(fd);
+  const output = logging ? drain(child) : undefined;
+  const server: Server = { kind: 'newsgraph', child, pid: child.pid!, port, startupMs: 0, log, ...(output ? { output } : {}) };
   const base = `http://127.0.0.1:${port}`;
   // A production server logging at warn says nothing when it listens: poll /ready.
   while ((await fetch(`${base}/ready`).catch(() => null))?.status !== 200) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`newsgraph exited while starting:\n${tail(log)}`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`newsgraph exited while starting:\n${serverTail(server)}`);
     if (performance.now() - started > 60_000) throw new Error('newsgraph did not become ready within 60 s');
     await sleep(10);
   }
-  return { kind: 'newsgraph', child, pid: child.pid!, port, startupMs: performance.now() - started, log };
+  server.startupMs = performance.now() - started;
+  return server;
+}
+
+function drain(child: ChildProcess): DrainedOutput {
+  const output: DrainedOutput = { lines: 0, bytes: 0, tail: '' };
+  child.stdout!.on('data', (chunk: Buffer) => {
+    output.bytes += chunk.length;
+    for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) output.lines++;
+    output.tail = (output.tail + chunk.toString('utf8', Math.max(0, chunk.length - 2_000))).slice(-2_000);
+  });
+  return output;
+}
+
+/** The end of what a server wrote, for an error message. */
+function serverTail(server: Server): string {
+  return [server.log && tail(server.log), server.output?.tail].filter(Boolean).join('\n');
 }
 
 async function startCeiling(answers: string): Promise<Server> {
@@ -697,14 +852,16 @@ async function measure(
   const cpuBefore = cpuMs(server.pid);
   const clientBefore = process.cpuUsage();
   const servicesBefore = servicesCpu();
+  const loggedBefore = server.output && { lines: server.output.lines, bytes: server.output.bytes };
   const run = await load({ ...common, workload, cursor: cursorFor(workload, server), seconds: SECONDS, verify: true });
   const cpu = cpuMs(server.pid) - cpuBefore;
+  const logged = server.output && loggedBefore && { lines: server.output.lines - loggedBefore.lines, bytes: server.output.bytes - loggedBefore.bytes };
   const client = process.cpuUsage(clientBefore);
   const services = cpuSince(servicesBefore, servicesCpu());
   clientLoop.disable();
   const serverLoop = server.kind === 'newsgraph' ? await scrape(server) : undefined;
   if (server.child.exitCode !== null || server.child.signalCode !== null) {
-    throw new Error(`${server.kind} exited during "${what}"${server.log ? `:\n${tail(server.log)}` : ''}`);
+    throw new Error(`${server.kind} exited during "${what}"${server.log ? `:\n${serverTail(server)}` : ''}`);
   }
   return {
     scenario,
@@ -722,6 +879,7 @@ async function measure(
     },
     ...(serverLoop && gcBefore ? { gc: gcSince(gcBefore, serverLoop.gc) } : {}),
     ...(target ? { target } : {}),
+    ...(logged ? { logged } : {}),
   };
 }
 
