@@ -16,6 +16,7 @@ import type { ContentStore, QueryEvent } from '../src/data/store.js';
 import { seedIfEmpty } from '../src/ingest/import-pages.js';
 import { parsePage } from '../src/ingest/parse-page.js';
 import { buildServer, createApollo, type Server } from '../src/server.js';
+import { onPath, startRedis } from '../src/faults/infra.js';
 
 export const SEED_DIR = new URL('../data/pages/', import.meta.url).pathname;
 export const SEED_FILE = join(SEED_DIR, '000_7c4c67a24975574d.txt');
@@ -279,4 +280,25 @@ export async function startMainProcess(
     void exited.then((code) => reject(new Error(`exited with ${code} before listening:\n${output}`)));
   });
   return { child, address, output: () => output, exited };
+}
+
+/**
+ * Redis for the tests that need one: `TEST_REDIS_URL` when set (CI sets it),
+ * else a private `redis-server` on a free port when one is installed, else
+ * none, and those tests say they were skipped. Tests work under key prefixes
+ * of their own and delete their keys, so a shared Redis is safe.
+ */
+export const TEST_REDIS = process.env.TEST_REDIS_URL ? 'given' : onPath('redis-server') ? 'private' : null;
+
+if (TEST_REDIS === null && !process.env.NEWSGRAPH_SAID_REDIS_SKIPPED) {
+  process.env.NEWSGRAPH_SAID_REDIS_SKIPPED = '1';
+  console.warn('\n  Redis tests SKIPPED: set TEST_REDIS_URL=redis://HOST:PORT, or install redis-server, to run them.\n');
+}
+
+/** Connects the tests to Redis (see TEST_REDIS); `stop` ends a private server. */
+export async function useTestRedis(): Promise<{ url: string; stop(): Promise<void> }> {
+  const given = process.env.TEST_REDIS_URL;
+  if (given) return { url: given, stop: async () => {} };
+  const server = await startRedis();
+  return { url: server.url, stop: () => server.stop() };
 }

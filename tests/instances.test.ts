@@ -7,17 +7,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisResponseCache, type RedisClient } from '../src/cache/redis-cache.js';
 import { RedisGuard } from '../src/cache/redis-guard.js';
 import { addToken } from '../src/auth/tokens.js';
-import { createFreshDatabase, startMainProcess, TEST_STORE, type MainProcess } from './helpers.js';
+import { createFreshDatabase, startMainProcess, TEST_REDIS, TEST_STORE, useTestRedis, type MainProcess } from './helpers.js';
 
-// Redis runs on this kind of machine (127.0.0.1:6379) before every session and in CI. Each run
+// Redis from TEST_REDIS_URL, or a private redis-server (see TEST_REDIS in helpers.ts). Each run
 // works under a key prefix of its own and deletes its keys afterwards.
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+let REDIS_URL = '';
+let redis: Awaited<ReturnType<typeof useTestRedis>> | undefined;
+beforeAll(async () => {
+  if (TEST_REDIS === null) return;
+  redis = await useTestRedis();
+  REDIS_URL = redis.url;
+}, 30_000);
+afterAll(async () => {
+  await redis?.stop();
+});
 
 async function dropPrefix(client: RedisClient, prefix: string): Promise<void> {
   for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) if (keys.length) await client.del(keys);
 }
 
-describe('the response cache in Redis', () => {
+describe.skipIf(TEST_REDIS === null)('the response cache in Redis', () => {
   let client: RedisClient;
   const prefix = `newsgraph-test-${randomUUID()}:`;
   beforeAll(async () => {
@@ -58,7 +67,7 @@ describe('the response cache in Redis', () => {
   });
 });
 
-describe(`two instances sharing a ${TEST_STORE === 'postgres' ? 'PostgreSQL' : 'SQLite'} store and Redis`, () => {
+describe.skipIf(TEST_REDIS === null)(`two instances sharing a ${TEST_STORE === 'postgres' ? 'PostgreSQL' : 'SQLite'} store and Redis`, () => {
   const prefix = `newsgraph-test-${randomUUID()}:`;
   let dir: string;
   let database: Awaited<ReturnType<typeof createFreshDatabase>> | undefined;
