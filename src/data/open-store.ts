@@ -265,7 +265,9 @@ function openPostgresStore(
     // A dead peer (a cut link, a frozen server) is noticed by TCP keepalives and by the client's own
     // timeout, which the database's statement_timeout cannot provide when the server does not answer.
     keepAlive: true,
-    ...(bulk ? {} : { connectionTimeoutMillis: config.statementTimeoutMs, query_timeout: config.statementTimeoutMs + 1000 }),
+    // The request's own deadline gives up on a wait for a connection; this takes the abandoned waiter
+    // out of the pool's queue (never under a second: opening a connection takes a few milliseconds).
+    ...(bulk ? {} : { connectionTimeoutMillis: Math.max(config.statementTimeoutMs, 1000), query_timeout: config.statementTimeoutMs + 1000 }),
   });
   pool.on('error', onConnectionError);
   // The pool listens for errors only on idle connections; one checked out between two statements
