@@ -305,6 +305,14 @@ function printLogging(store: string, fixtures: Fixtures, uncached: Workload, run
   console.log(`\nserver CPU per request over all rounds: ${LOGGING.map(({ name }) => `${name} ${number(total(name))} µs`).join('; ')}`);
   console.log(`logging every request costs ${cost(every, usual)} of server CPU per request over the default, ${cost(every, silent)} over LOG_LEVEL=silent`);
   console.log(`the default's 1% costs ${cost(usual, silent)} over LOG_LEVEL=silent`);
+  // The same setting measured twice shows how small a difference these rounds can tell from noise.
+  const spreads = LOGGING.map(({ name }) => {
+    const values = runs.filter((run) => run.logging === name).map((run) => microseconds(run.row));
+    return { name, spread: Math.max(...values) - Math.min(...values) };
+  }).sort((a, b) => b.spread - a.spread);
+  if (LOGGING_ROUNDS > 1) {
+    console.log(`noise: one setting's runs differ by up to ${number(spreads[0]!.spread)} µs per request (${spreads[0]!.name}); a difference smaller than that is not resolved here`);
+  }
   const dropped = runs.reduce((sum, run) => sum + run.dropped, 0);
   console.log(`log lines the servers dropped for want of a reader (newsgraph_log_lines_dropped_total): ${number(dropped)}`);
 
