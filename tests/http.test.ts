@@ -140,7 +140,8 @@ describe('npm start (the process entry)', () => {
       main.child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+    // On a clean clone this compiles all of src/ and bundles it, beside the rest of the suite on two cores.
+  }, 120_000);
 
   it('refuses to start with a DATABASE_URL it cannot use, saying why', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
