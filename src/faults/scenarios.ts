@@ -477,6 +477,40 @@ function sqliteResult(scenario: { name: string; description: string }, outcomes:
   return { ...scenario, summary: summarize(outcomes), lost: null, recovery: 'n/a', exits: [], notes: [], extraTargets: [], harnessError: null, ...rest };
 }
 
+/** A tokens file in a folder of its own (removed at teardown), holding one editor token. */
+async function editorTokens(teardown: Teardown): Promise<{ tokensFile: string; token: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'newsgraph-faults-'));
+  teardown.add('remove the tokens folder', () => rmSync(dir, { recursive: true, force: true }));
+  const tokensFile = join(dir, 'tokens.json');
+  return { tokensFile, token: await writeEditorToken(tokensFile) };
+}
+
+/** Watches a single instance for exits, and stops it at teardown. */
+function watched(instance: Instance, teardown: Teardown): ExitWatch {
+  const watch = new ExitWatch([instance], performance.now());
+  stopAtTeardown(teardown, watch, instance);
+  return watch;
+}
+
+/** Readers and one editor on `edited` through a single instance, started. */
+async function oneInstanceWorkload(instance: Instance, token: string, edited: TrackedArticle, label: string) {
+  const target = targetOf(instance);
+  await warmUp([target], [edited]);
+  const ledger = new Ledger();
+  const workload = new Workload({
+    targets: [target],
+    token,
+    articles: [edited],
+    editors: [{ name: 'desk', target, article: edited }],
+    clientTimeoutMs: CLIENT_TIMEOUT_MS,
+    ledger,
+    label,
+  });
+  const probeOutcomes: Outcome[] = [];
+  workload.start();
+  return { target, ledger, workload, probeOutcomes };
+}
+
 const sqliteFull: Scenario = {
   name: 'sqlite-full',
   description: 'SQLite on a full tmpfs: one instance, editor saving; space freed after 3 s',
@@ -484,30 +518,13 @@ const sqliteFull: Scenario = {
     const { teardown, log } = context;
     const disk = await mountTmpfs(32);
     teardown.add('unmount the tmpfs', () => disk.unmount());
-    const dir = mkdtempSync(join(tmpdir(), 'newsgraph-faults-'));
-    teardown.add('remove the tokens folder', () => rmSync(dir, { recursive: true, force: true }));
-    const tokensFile = join(dir, 'tokens.json');
-    const token = await writeEditorToken(tokensFile);
+    const { tokensFile, token } = await editorTokens(teardown);
     const env = { DATABASE_URL: `sqlite:${join(disk.path, 'newsgraph.db')}`, NEWSGRAPH_TOKENS_FILE: tokensFile };
     log('starting one instance on the tmpfs');
     const instance = await startInstance(env, { name: 'A' });
-    const watch = new ExitWatch([instance], performance.now());
-    stopAtTeardown(teardown, watch, instance);
-    const target = targetOf(instance);
-    const [edited, probe] = (await createArticles(target, token, 2, 'sqlite-full')) as [TrackedArticle, TrackedArticle];
-    await warmUp([target], [edited]);
-    const ledger = new Ledger();
-    const workload = new Workload({
-      targets: [target],
-      token,
-      articles: [edited],
-      editors: [{ name: 'desk', target, article: edited }],
-      clientTimeoutMs: CLIENT_TIMEOUT_MS,
-      ledger,
-      label: 'sqlite-full',
-    });
-    const probeOutcomes: Outcome[] = [];
-    workload.start();
+    const watch = watched(instance, teardown);
+    const [edited, probe] = (await createArticles(targetOf(instance), token, 2, 'sqlite-full')) as [TrackedArticle, TrackedArticle];
+    const { target, ledger, workload, probeOutcomes } = await oneInstanceWorkload(instance, token, edited, 'sqlite-full');
     let recovery: Recovery;
     const notes: Note[] = [];
     try {
@@ -541,10 +558,7 @@ const sqliteReadOnly: Scenario = {
       await disk.remount('rw').catch(() => undefined);
       await disk.unmount();
     });
-    const dir = mkdtempSync(join(tmpdir(), 'newsgraph-faults-'));
-    teardown.add('remove the tokens folder', () => rmSync(dir, { recursive: true, force: true }));
-    const tokensFile = join(dir, 'tokens.json');
-    const token = await writeEditorToken(tokensFile);
+    const { tokensFile, token } = await editorTokens(teardown);
     const env = { DATABASE_URL: `sqlite:${join(disk.path, 'newsgraph.db')}`, NEWSGRAPH_TOKENS_FILE: tokensFile };
     log('preparing the store with a first instance');
     const first = await startInstance(env, { name: 'setup' });
@@ -569,22 +583,8 @@ const sqliteReadOnly: Scenario = {
         notes: [`it gave up ${Math.round(performance.now() - began)} ms after it was started`],
       });
     }
-    const watch = new ExitWatch([instance], performance.now());
-    stopAtTeardown(teardown, watch, instance);
-    const target = targetOf(instance);
-    await warmUp([target], [edited]);
-    const ledger = new Ledger();
-    const workload = new Workload({
-      targets: [target],
-      token,
-      articles: [edited],
-      editors: [{ name: 'desk', target, article: edited }],
-      clientTimeoutMs: CLIENT_TIMEOUT_MS,
-      ledger,
-      label: 'sqlite-readonly',
-    });
-    const probeOutcomes: Outcome[] = [];
-    workload.start();
+    const watch = watched(instance, teardown);
+    const { target, ledger, workload, probeOutcomes } = await oneInstanceWorkload(instance, token, edited, 'sqlite-readonly');
     let recovery: Recovery;
     const notes: Note[] = [];
     try {
