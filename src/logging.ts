@@ -2,7 +2,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { LogController, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
-import type { Context, RequestLog } from './context.js';
+import type { Context } from './context.js';
 
 /** How many bytes of log lines may wait for a slow reader of standard output before new lines are dropped. */
 const BUFFERED_BYTES = 2 ** 20;
