@@ -10,7 +10,8 @@ import {
 } from './data/errors.js';
 import { isPublic, type ArticleRecord, type ArticleSnapshot, type ContentBlock, type CreditRecord, type CreditRole, type SectionRecord } from './data/types.js';
 import { badUserInput, userError } from './errors.js';
-import { PageParseError, PAGE_LIMITS, parsePage, type ParsedPage } from './ingest/parse-page.js';
+import type { ParsedPage } from './data/page.js';
+import { PageParseError, PAGE_LIMITS, parsePage } from './ingest/parse-page.js';
 import { preparePage } from './data/prepare-page.js';
 import { slugify } from './text/slug.js';
 

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { generatePages, type GeneratedPage } from '../src/corpus/generate.js';
-import { parsePage, type ParsedPage } from '../src/ingest/parse-page.js';
+import type { ParsedPage } from '../src/data/page.js';
+import { parsePage } from '../src/ingest/parse-page.js';
 
 interface BankSection {
   name: string;

@@ -9,7 +9,8 @@ import { generatePages } from '../src/corpus/generate.js';
 import { openStore } from '../src/data/open-store.js';
 import { searchDocument } from '../src/data/search-document.js';
 import type { CreditRecord } from '../src/data/types.js';
-import { parsePage, type ParsedPage } from '../src/ingest/parse-page.js';
+import type { ParsedPage } from '../src/data/page.js';
+import { parsePage } from '../src/ingest/parse-page.js';
 
 // Enough pages that the import runs for seconds: one file takes a few milliseconds.
 const PAGE_COUNT = 1_500;

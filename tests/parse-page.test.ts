@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { PageParseError, parsePage, type ParsedPage } from '../src/ingest/parse-page.js';
+import type { ParsedPage } from '../src/data/page.js';
+import { PageParseError, parsePage } from '../src/ingest/parse-page.js';
 
 const SEED_PATH = new URL('../data/pages/000_7c4c67a24975574d.txt', import.meta.url);
 const SEED_TEXT = readFileSync(SEED_PATH, 'utf8');

@@ -1,4 +1,4 @@
-import type { ParsedPage } from '../ingest/parse-page.js';
+import type { ParsedPage } from './page.js';
 import { makeExcerpt } from '../text/excerpt.js';
 import { measureBody } from '../text/measure.js';
 import { searchDocument, type SearchDocument } from './search-document.js';

@@ -1,5 +1,5 @@
 import { Migrator, PostgresAdapter, sql, type Kysely, type Selectable, type SqlBool, type Transaction } from 'kysely';
-import type { ParsedPage } from '../ingest/parse-page.js';
+import type { ParsedPage } from './page.js';
 import { slugify } from '../text/slug.js';
 import { migrationProvider } from './migrations/index.js';
 import { filterCondition, hiddenIds, keysetCondition, narrowsBeyondExclusions } from './sql-filters.js';

@@ -1,4 +1,4 @@
-import type { ParsedPage } from '../ingest/parse-page.js';
+import type { ParsedPage } from './page.js';
 import type { PreparedPage } from './prepare-page.js';
 import type { ContentTransfer } from './transfer.js';
 import type {

@@ -1,8 +1,10 @@
+import type { ParsedPage, ParsedTeaser } from '../data/page.js';
 import type { ContentBlock, CreditRecord, CreditRole, TeaserKind } from '../data/types.js';
 import { pageSlug } from '../text/slug.js';
 
-/**
- * The page-text format, as scraped from the portal:
+/*
+ * The page-text format, as scraped from the portal; `parsePage` reads it into
+ * the data module's `ParsedPage`:
  *
  *   首页 > 原创 > 正文                      breadcrumb (正文 marks the article itself)
  *   <title>
@@ -15,23 +17,6 @@ import { pageSlug } from '../text/slug.js';
  *
  * Blank lines only separate; every other line lands somewhere, so no text is lost.
  */
-export interface ParsedPage {
-  slug: string;
-  sectionPath: string[];
-  title: string;
-  sourceName: string | null;
-  /** Epoch milliseconds. */
-  publishedAt: number;
-  body: ContentBlock[];
-  credits: CreditRecord[];
-  tags: string[];
-  teasers: ParsedTeaser[];
-}
-
-export interface ParsedTeaser {
-  kind: TeaserKind;
-  text: string;
-}
 
 export const PAGE_LIMITS = {
   titleCharacters: 200,
