@@ -1,4 +1,4 @@
-import type { ContentBlock } from '../data/types.js';
+import type { TextBlock } from './measure.js';
 
 export const EXCERPT_MAX_CHARACTERS = 200;
 
@@ -11,7 +11,7 @@ const SENTENCE_END = /[。！？!?…]/u;
  * shrink the excerpt to a stub, so the text is cut and ends in an ellipsis,
  * which counts toward `max`.
  */
-export function makeExcerpt(body: readonly ContentBlock[], max = EXCERPT_MAX_CHARACTERS): string {
+export function makeExcerpt(body: readonly TextBlock[], max = EXCERPT_MAX_CHARACTERS): string {
   const paragraphs = body.flatMap((b) => (b.type === 'paragraph' && b.text.trim() ? [b.text.trim()] : []));
   const chars = Array.from(paragraphs.join(' '));
   if (chars.length <= max) return chars.join('');

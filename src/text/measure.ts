@@ -1,4 +1,8 @@
-import type { ContentBlock } from '../data/types.js';
+/**
+ * A block of an article's body as text work needs it: a paragraph's text or
+ * an image's caption. The data module's content blocks fit it as they are.
+ */
+export type TextBlock = { type: 'paragraph'; text: string } | { type: 'image'; caption: string | null };
 
 // Han ideographs plus the Japanese syllabaries: each character is read as one word.
 const CJK = String.raw`\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}`;
@@ -38,7 +42,7 @@ export interface BodyMeasure {
   readingMinutes: number;
 }
 
-export function measureBody(body: readonly ContentBlock[]): BodyMeasure {
+export function measureBody(body: readonly TextBlock[]): BodyMeasure {
   let cjk = 0;
   let latin = 0;
   let images = 0;
@@ -56,6 +60,6 @@ export function measureBody(body: readonly ContentBlock[]): BodyMeasure {
 }
 
 /** The searchable text of a body: paragraphs and image captions, one per line. */
-export function bodyText(body: readonly ContentBlock[]): string {
+export function bodyText(body: readonly TextBlock[]): string {
   return body.map((b) => (b.type === 'paragraph' ? b.text : (b.caption ?? ''))).join('\n');
 }
