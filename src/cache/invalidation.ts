@@ -1,5 +1,6 @@
 import { overriding, type ContentStore } from '../data/store.js';
 import type { ArticleRecord } from '../data/types.js';
+import { isScheduled } from '../data/visibility.js';
 import { articleChangeTags } from './tags.js';
 
 /** Where purges go: this process's response cache, or the one in Redis that every instance shares. */
@@ -29,8 +30,9 @@ export function invalidatingStore(store: ContentStore, purger: Purger, onError: 
   const schedule = (article: ArticleRecord) => {
     clearTimeout(scheduled.get(article.id));
     scheduled.delete(article.id);
-    const wait = article.publishedAt - Date.now();
-    if (article.status !== 'PUBLISHED' || article.deletedAt !== null || wait <= 0) return;
+    const now = Date.now();
+    const wait = article.publishedAt - now;
+    if (!isScheduled(article, now)) return;
     const timer = setTimeout(() => {
       scheduled.delete(article.id);
       if (wait > MAX_TIMER_MS) return schedule(article);

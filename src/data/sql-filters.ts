@@ -1,5 +1,6 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import type { ArticleFilterQuery, ArticleKey, SortOrder } from './store.js';
+import { visibleCondition } from './visibility.js';
 
 // Conditions on the `articles` table written as plain SQL fragments that both
 // SQLite and PostgreSQL understand, so list and search queries share them.
@@ -9,28 +10,6 @@ const TRUE = sql<SqlBool>`1 = 1`;
 /** Whether a filter narrows anything down beyond visibility and excluding a few articles by id. */
 export function narrowsBeyondExclusions(filter: ArticleFilterQuery | undefined): boolean {
   return Object.entries(filter ?? {}).some(([key, value]) => key !== 'excludeIds' && key !== 'includeHidden' && value !== undefined);
-}
-
-/**
- * Drafts and deleted articles: hidden whatever the time. The partial index
- * `articles_unpublished` is built on exactly this condition (migration 003),
- * which is what lets SQLite use it, so the text is shared, not repeated.
- */
-export const HIDDEN_FOR_GOOD = `status <> 'PUBLISHED' OR deleted_at IS NOT NULL`;
-
-/** The public may see an article that is published, not deleted, and whose time has come. */
-export function visibleCondition(now: unknown): RawBuilder<SqlBool> {
-  return sql<SqlBool>`(articles.status = 'PUBLISHED' AND articles.deleted_at IS NULL AND articles.published_at <= ${now})`;
-}
-
-/**
- * The ids of every article the public may not see now: few, and found through
- * two indexes. The two parts are disjoint, so UNION ALL needs no merge (a
- * plain UNION made SQLite walk the whole table in id order to merge them).
- */
-export function hiddenIds(now: number): RawBuilder<{ id: number }> {
-  return sql<{ id: number }>`SELECT id FROM articles WHERE ${sql.raw(HIDDEN_FOR_GOOD)}
-    UNION ALL SELECT id FROM articles WHERE published_at > ${now} AND status = 'PUBLISHED' AND deleted_at IS NULL`;
 }
 
 /** Every condition of `filter`, and unless it says `includeHidden`, visibility to the public at `now`. */

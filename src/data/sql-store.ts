@@ -2,7 +2,8 @@ import { Migrator, PostgresAdapter, sql, type Kysely, type Selectable, type SqlB
 import type { ParsedPage } from './page.js';
 import { slugify } from '../text/slug.js';
 import { migrationProvider } from './migrations/index.js';
-import { filterCondition, hiddenIds, keysetCondition, narrowsBeyondExclusions } from './sql-filters.js';
+import { filterCondition, keysetCondition, narrowsBeyondExclusions } from './sql-filters.js';
+import { hiddenIds } from './visibility.js';
 import type { SearchIndex } from './search-index.js';
 import { ArticleNotFoundError, SectionCycleError, SectionNotFoundError, SlugTakenError, StoreNotEmptyError, VersionConflictError } from './errors.js';
 import type { ContentTransfer } from './transfer.js';

@@ -73,10 +73,8 @@ export type ArticleSummary = Omit<ArticleRecord, 'body'>;
 
 export type ArticleStatus = 'DRAFT' | 'PUBLISHED';
 
-/** Whether anyone may see the article: published, not deleted, and its time has come. */
-export function isPublic(article: Pick<ArticleRecord, 'status' | 'deletedAt' | 'publishedAt'>, now = Date.now()): boolean {
-  return article.status === 'PUBLISHED' && article.deletedAt === null && article.publishedAt <= now;
-}
+// The rule lives in visibility.ts; re-exported because callers outside data/ (cache/tags.ts, editorial.ts) import it from here.
+export { isPublic } from './visibility.js';
 
 /** A curated teaser as stored: one entry of a section's 热点 or 最近更新 list. */
 export interface TeaserRecord {

@@ -1,5 +1,6 @@
 import type { ArticleResolvers } from '../__generated__/resolvers-types.js';
 import { DEFAULT_KEYWORDS, MAX_KEYWORDS } from '../data/keywords.js';
+import { isDue } from '../data/visibility.js';
 import { checkCount } from '../pagination.js';
 import { requireRole } from '../editorial.js';
 import { relatedItems } from '../related.js';
@@ -7,7 +8,7 @@ import { relatedItems } from '../related.js';
 /** DRAFT, or PUBLISHED, which reads SCHEDULED while its time has not come. */
 export function articleStatus(article: { status: 'DRAFT' | 'PUBLISHED'; publishedAt: number }): 'DRAFT' | 'SCHEDULED' | 'PUBLISHED' {
   if (article.status === 'DRAFT') return 'DRAFT';
-  return article.publishedAt > Date.now() ? 'SCHEDULED' : 'PUBLISHED';
+  return isDue(article) ? 'PUBLISHED' : 'SCHEDULED';
 }
 
 export const Article: ArticleResolvers = {
