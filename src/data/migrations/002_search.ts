@@ -1,7 +1,6 @@
 import { sql, SqliteAdapter, type Kysely } from 'kysely';
 import { isPostgres } from './dialect.js';
-import { searchDocument } from '../search-document.js';
-import type { ContentBlock } from '../types.js';
+import { searchDocument, type Block } from './frozen/search-document-002.js';
 
 // Full-text search over pre-segmented text (see src/text/segment.ts). The FTS5
 // table is contentless: the text lives in `articles`, the index holds only
@@ -28,7 +27,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   const rows = await sql<{ id: number; title: string; body: string }>`SELECT id, title, body FROM articles`.execute(db);
   const counts = new Map<string, number>();
   for (const row of rows.rows) {
-    const doc = searchDocument(row.title, JSON.parse(row.body) as ContentBlock[]);
+    const doc = searchDocument(row.title, JSON.parse(row.body) as Block[]);
     await sql`INSERT INTO article_search (rowid, title, body) VALUES (${row.id}, ${doc.title}, ${doc.body})`.execute(db);
     for (const term of doc.terms) counts.set(term, (counts.get(term) ?? 0) + 1);
   }
@@ -37,7 +36,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   }
 }
 
-// PostgreSQL: one tsvector per article, built from the same segmented terms (search-index.ts),
+// PostgreSQL: one tsvector per article, built from the same segmented terms (data/search-index.ts),
 // under a GIN index. Nothing to backfill: this migration runs on an empty PostgreSQL store.
 async function upPostgres(db: Kysely<unknown>): Promise<void> {
   await sql`CREATE TABLE article_search (

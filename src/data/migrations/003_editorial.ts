@@ -1,8 +1,15 @@
 import { sql, type Kysely, type SqlBool } from 'kysely';
-import { HIDDEN_FOR_GOOD } from '../sql-filters.js';
 
 // The editorial state of an article (draft, scheduled, deleted), who changed
 // it, and every earlier state as a revision.
+
+/**
+ * Drafts and deleted articles, frozen as this migration wrote it: the live
+ * queries (data/visibility.ts HIDDEN_FOR_GOOD) must match this text for
+ * SQLite to use the partial index.
+ */
+const HIDDEN_FOR_GOOD = `status <> 'PUBLISHED' OR deleted_at IS NOT NULL`;
+
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('articles').addColumn('status', 'text', (c) => c.notNull().defaultTo('PUBLISHED')).execute();
   await db.schema.alterTable('articles').addColumn('deleted_at', 'bigint').execute();
