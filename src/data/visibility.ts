@@ -43,7 +43,7 @@ function publicInTimeSql(table: '' | 'articles.'): string {
  * a frozen copy of it), which is what lets SQLite use the index: the text
  * must not change.
  */
-export const HIDDEN_FOR_GOOD = `status <> '${PUBLIC_STATUS}' OR deleted_at IS NOT NULL`;
+const HIDDEN_FOR_GOOD = `status <> '${PUBLIC_STATUS}' OR deleted_at IS NOT NULL`;
 
 /** The public may see an article that is published, not deleted, and whose time has come. */
 export function visibleCondition(now: unknown): RawBuilder<SqlBool> {

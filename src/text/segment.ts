@@ -54,11 +54,6 @@ export function indexTerms(text: string): string[] {
   return words(segmenter().cutForSearch(fold(text), true));
 }
 
-/** The words of a text, each once per occurrence, without overlaps (for term frequencies). */
-export function textWords(text: string): string[] {
-  return words(segmenter().cut(fold(text), true));
-}
-
 // Parts of speech that name things: nouns of every kind, verbal nouns, Latin
 // words, and the new words jieba's HMM finds outside its dictionary (tagged x,
 // such as 小扎, 羊驼), which are mostly names.
