@@ -7,7 +7,7 @@ import type { SqlHandle } from './handle.js';
 import { findArticlesByIds } from './reads.js';
 import { toArticle } from './rows.js';
 
-// Full-text search and its counts over the engine's search index (search-index.ts).
+// Full-text search and its counts over the engine's search index (data/search-index.ts).
 
 export async function searchArticles(h: SqlHandle, query: SearchQuery): Promise<SearchMatch[]> {
   // A full page from the leading tier is exact: every match outside the tier ranks below every

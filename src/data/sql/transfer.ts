@@ -6,9 +6,9 @@ import type { ArticleSnapshot, ArticleStatus, ContentBlock, CreditRecord, Teaser
 import type { SqlHandle } from './handle.js';
 import { contentColumns, derivedColumns, newWriteCache } from './writing.js';
 
-// The whole content out of and into a store (export and import, `transfer.ts`).
+// The whole content out of and into a store: export and import of the records data/transfer.ts describes.
 
-/** The whole content, as `transfer.ts` describes; read a page of 500 articles at a time. */
+/** The whole content, as data/transfer.ts describes; read a page of 500 articles at a time. */
 export async function* exportContent(h: SqlHandle): AsyncGenerator<ContentTransfer> {
   const sections = await h.db.selectFrom('sections').selectAll().orderBy('position').orderBy('id').execute();
   // Parents first, so the records can be written back in the order they are read.
