@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { filterCondition, keysetCondition } from '../sql-filters.js';
+import { filterCondition, keysetCondition } from './filters.js';
 import type { ArticleFilterQuery, ArticleListQuery } from '../store.js';
 import type {
   ArticleRecord,

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type SqlBool } from 'kysely';
-import { filterCondition, narrowsBeyondExclusions } from '../sql-filters.js';
+import { filterCondition, narrowsBeyondExclusions } from './filters.js';
 import type { SearchMatch, SearchQuery } from '../store.js';
 import type { Database } from '../tables.js';
 import { hiddenIds } from '../visibility.js';

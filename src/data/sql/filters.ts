@@ -1,6 +1,6 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
-import type { ArticleFilterQuery, ArticleKey, SortOrder } from './store.js';
-import { visibleCondition } from './visibility.js';
+import type { ArticleFilterQuery, ArticleKey, SortOrder } from '../store.js';
+import { visibleCondition } from '../visibility.js';
 
 // Conditions on the `articles` table written as plain SQL fragments that both
 // SQLite and PostgreSQL understand, so list and search queries share them.
