@@ -16,7 +16,7 @@ import type { ContentStore, QueryEvent } from '../src/data/store.js';
 import { seedIfEmpty } from '../src/ingest/import-pages.js';
 import { parsePage } from '../src/ingest/parse-page.js';
 import { buildServer, createApollo, type Server } from '../src/server.js';
-import { onPath, startRedis } from '../src/faults/infra.js';
+import { onPath, startRedis } from '../src/tools/faults/infra.js';
 
 export const SEED_DIR = new URL('../data/pages/', import.meta.url).pathname;
 export const SEED_FILE = join(SEED_DIR, '000_7c4c67a24975574d.txt');

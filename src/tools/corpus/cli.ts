@@ -1,13 +1,13 @@
 // npm run corpus -- --articles N [--seed S]: fills the configured store with N synthetic articles
-// (src/corpus/generate.ts), parsed, prepared and written exactly as imported pages are.
+// (src/tools/corpus/generate.ts), parsed, prepared and written exactly as imported pages are.
 import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { formatBytes } from '../bench/stats.js';
-import { ConfigError, loadConfig } from '../config.js';
-import { openStore } from '../data/open-store.js';
-import type { PreparedPage } from '../data/prepare-page.js';
+import { ConfigError, loadConfig } from '../../config.js';
+import { openStore } from '../../data/open-store.js';
+import type { PreparedPage } from '../../data/prepare-page.js';
 import type { ChunkRequest } from './prepare-worker.js';
 
 // Node 20 does not run --import hooks in worker threads, so the worker registers

@@ -17,13 +17,13 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { createClient } from '@redis/client';
 import pg from 'pg';
-import { parseDatabaseUrl, type DatabaseConfig } from '../config.js';
+import { parseDatabaseUrl, type DatabaseConfig } from '../../config.js';
 import type { RecordedAnswer } from './ceiling.js';
 import { drive, pace, type BenchRequest, type Cursor, type Expected, type Mismatch, type RunResult, type Workload } from './load.js';
 import { cpuMs, freePort, serverCommand } from './server-command.js';
 import { formatMs } from './stats.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const STORE_URL = process.env.BENCH_DATABASE_URL ?? 'sqlite:var/bench-100k.db';
 const ARTICLES = Number(process.env.BENCH_ARTICLES ?? 100_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
