@@ -1,8 +1,8 @@
 import type { ArticleResolvers } from '../__generated__/resolvers-types.js';
 import { DEFAULT_KEYWORDS, MAX_KEYWORDS } from '../data/keywords.js';
-import { checkCount } from '../pagination.js';
-import { requireRole } from '../editorial.js';
-import { relatedItems } from '../related.js';
+import { checkCount } from '../providers/lists.js';
+import { requireRole } from '../providers/editing/articles.js';
+import { relatedItems } from '../providers/related.js';
 
 /** DRAFT, or PUBLISHED, which reads SCHEDULED while its time has not come. */
 export function articleStatus(article: { status: 'DRAFT' | 'PUBLISHED'; publishedAt: number }): 'DRAFT' | 'SCHEDULED' | 'PUBLISHED' {

@@ -9,7 +9,7 @@ import {
   revisionSnapshot,
   setHotItems,
   updateSection,
-} from '../editorial.js';
+} from '../providers/editing/articles.js';
 
 export const Mutation: MutationResolvers = {
   createArticle: async (_, { input }, context) => ({ article: await createArticle(context, input) }),

@@ -1,9 +1,9 @@
 import type { QueryResolvers } from '../__generated__/resolvers-types.js';
 import { treeOrder } from '../data/loaders.js';
-import { allowPreview } from '../editorial.js';
+import { allowPreview } from '../providers/editing/articles.js';
 import { badUserInput } from '../errors.js';
-import { pageArticles } from '../pagination.js';
-import { searchArticles } from '../search.js';
+import { pageArticles } from '../providers/lists.js';
+import { searchArticles } from '../providers/search.js';
 import { isArgumentGiven } from './arguments.js';
 
 export const Query: QueryResolvers = {

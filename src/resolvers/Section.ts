@@ -1,7 +1,7 @@
 import type { SectionResolvers } from '../__generated__/resolvers-types.js';
 import { pathOf } from '../data/loaders.js';
-import { allowPreview } from '../editorial.js';
-import { pageArticles } from '../pagination.js';
+import { allowPreview } from '../providers/editing/articles.js';
+import { pageArticles } from '../providers/lists.js';
 import { isArgumentGiven } from './arguments.js';
 
 export const Section: SectionResolvers = {

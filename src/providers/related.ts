@@ -1,9 +1,9 @@
-import type { Context } from './context.js';
-import { descendantIds, pathOf } from './data/loaders.js';
-import type { ArticleRecord, ArticleSummary, RelatedItemRecord, RelatedKind, TeaserKind, TeaserRecord } from './data/types.js';
-import { mentions } from './text/keywords.js';
-import { bodyText } from './text/measure.js';
-import { checkCount } from './pagination.js';
+import type { Context } from '../context.js';
+import { descendantIds, pathOf } from '../data/loaders.js';
+import type { ArticleRecord, ArticleSummary, RelatedItemRecord, RelatedKind, TeaserKind, TeaserRecord } from '../data/types.js';
+import { mentions } from '../text/keywords.js';
+import { bodyText } from '../text/measure.js';
+import { checkCount } from './lists.js';
 
 export const MAX_RELATED = 50;
 /** The schema's default for `first`; an explicit null means the same. */

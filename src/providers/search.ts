@@ -1,12 +1,12 @@
-import type { Context } from './context.js';
-import type { SearchKey } from './data/store.js';
-import type { ArticleRecord } from './data/types.js';
-import { badUserInput } from './errors.js';
-import { bodyText } from './text/measure.js';
-import { checkCount, resolveFilter, type ArticleFilterInput, type PageInfoModel } from './pagination.js';
-import { isStopword } from './text/keywords.js';
-import { queryTerms } from './text/segment.js';
-import { makeSnippet } from './text/snippet.js';
+import type { Context } from '../context.js';
+import type { SearchKey } from '../data/store.js';
+import type { ArticleRecord } from '../data/types.js';
+import { badUserInput } from '../errors.js';
+import { bodyText } from '../text/measure.js';
+import { checkCount, resolveFilter, type ArticleFilterInput, type PageInfoModel } from './lists.js';
+import { isStopword } from '../text/keywords.js';
+import { queryTerms } from '../text/segment.js';
+import { makeSnippet } from '../text/snippet.js';
 
 export const MAX_QUERY_CHARACTERS = 100;
 

@@ -1,8 +1,8 @@
-import type { Context } from './context.js';
-import { descendantIds } from './data/loaders.js';
-import type { ArticleFilterQuery, ArticleKey, SortOrder } from './data/store.js';
-import type { ArticleRecord } from './data/types.js';
-import { badUserInput } from './errors.js';
+import type { Context } from '../context.js';
+import { descendantIds } from '../data/loaders.js';
+import type { ArticleFilterQuery, ArticleKey, SortOrder } from '../data/store.js';
+import type { ArticleRecord } from '../data/types.js';
+import { badUserInput } from '../errors.js';
 
 export const MAX_PAGE_SIZE = 100;
 /** The schema's default for `first`; an explicit null means the same. */

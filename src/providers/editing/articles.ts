@@ -1,18 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import type { Role, Viewer } from './auth/tokens.js';
-import type { Context } from './context.js';
+import type { Role, Viewer } from '../../auth/tokens.js';
+import type { Context } from '../../context.js';
 import {
   ArticleNotFoundError,
   SectionCycleError,
   SectionNotFoundError,
   SlugTakenError,
   VersionConflictError,
-} from './data/errors.js';
-import { isPublic, type ArticleRecord, type ArticleSnapshot, type ContentBlock, type CreditRecord, type CreditRole, type SectionRecord } from './data/types.js';
-import { badUserInput, userError } from './errors.js';
-import { PageParseError, PAGE_LIMITS, parsePage, type ParsedPage } from './ingest/parse-page.js';
-import { preparePage } from './data/prepare-page.js';
-import { slugify } from './text/slug.js';
+} from '../../data/errors.js';
+import { isPublic, type ArticleRecord, type ArticleSnapshot, type ContentBlock, type CreditRecord, type CreditRole, type SectionRecord } from '../../data/types.js';
+import { badUserInput, userError } from '../../errors.js';
+import { PageParseError, PAGE_LIMITS, parsePage, type ParsedPage } from '../../ingest/parse-page.js';
+import { preparePage } from '../../data/prepare-page.js';
+import { slugify } from '../../text/slug.js';
 
 // The management side: who may do what, what valid input is, and how the
 // store's refusals read as GraphQL errors. Resolvers call these and return.
