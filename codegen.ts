@@ -27,7 +27,7 @@ const config: CodegenConfig = {
           RelatedItem: '../data/types.js#RelatedItemRecord',
           RelatedReason: '../data/types.js#RelatedReasonRecord',
           ArticleRevision: '../data/types.js#ArticleRevisionRecord',
-          ImportedPage: '../providers/editing/articles.js#ImportedPageModel',
+          ImportedPage: '../providers/editing/pages.js#ImportedPageModel',
           ArticleConnection: '../providers/lists.js#ArticlePage',
           ArticleEdge: '../providers/lists.js#ArticleEdgeModel',
           PageInfo: '../providers/lists.js#PageInfoModel',

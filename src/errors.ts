@@ -100,6 +100,16 @@ export function forbidden(message: string): GraphQLError {
   return userError('FORBIDDEN', message);
 }
 
+/** The article changed since the version the client edited; the client reloads and applies its change again. */
+export function versionConflict(error: VersionConflictError): GraphQLError {
+  return userError(
+    'CONFLICT',
+    `the article changed since version ${error.expectedVersion}: it is at version ${error.currentVersion}; reload it and apply the change again`,
+    { currentVersion: error.currentVersion, expectedVersion: error.expectedVersion },
+    error,
+  );
+}
+
 /**
  * A write the store refused (`data/errors.ts`) as the client's error, with
  * the refusal kept as its cause; null when `error` is no refusal (a server
@@ -107,19 +117,19 @@ export function forbidden(message: string): GraphQLError {
  * field a missing section or a taken slug came from in this mutation.
  */
 export function storeRefusalError(error: unknown, fields: { section?: string; slug?: string } = {}): GraphQLError | null {
-  if (error instanceof VersionConflictError) {
-    return userError(
-      'CONFLICT',
-      `the article changed since version ${error.expectedVersion}: it is at version ${error.currentVersion}; reload it and apply the change again`,
-      { currentVersion: error.currentVersion, expectedVersion: error.expectedVersion },
-      error,
-    );
-  }
+  if (error instanceof VersionConflictError) return versionConflict(error);
   if (error instanceof ArticleNotFoundError) return notFound(error.message, 'id', error);
   if (error instanceof SlugTakenError) return badUserInput(error.message, fields.slug ?? 'input.slug', {}, error);
   if (error instanceof SectionNotFoundError) return badUserInput(error.message, fields.section ?? 'input.section', {}, error);
   if (error instanceof SectionCycleError) return badUserInput(error.message, 'parent', {}, error);
   return null;
+}
+
+/** For a write's `.catch`: a store refusal rethrown as the client's error (see `storeRefusalError`), anything else as it is. */
+export function rethrowStoreRefusal(fields: { section?: string; slug?: string } = {}): (error: unknown) => never {
+  return (error) => {
+    throw storeRefusalError(error, fields) ?? error;
+  };
 }
 
 const STORE_FAILURES: Record<StoreFailureKind, { code: ErrorCode; message: string }> = {
