@@ -140,6 +140,9 @@ const STORE_FAILURES: Record<StoreFailureKind, { code: ErrorCode; message: strin
   'read-only': { code: 'STORE_READ_ONLY', message: 'the content store is read-only: nothing was written; reads go on' },
 };
 
+/** The codes that mean the store itself failed: the client gets the code, the log gets the cause. */
+export const STORE_FAILURE_CODES: ReadonlySet<string> = new Set(Object.values(STORE_FAILURES).map((failure) => failure.code));
+
 /**
  * The GraphQL error a client gets for a failure of the store itself (see
  * `storeFailureKind`), with its cause kept for the log; null when `error`

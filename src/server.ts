@@ -15,7 +15,7 @@ import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import { createContext, type Context } from './context.js';
 import type { TokenStore, Viewer } from './auth/tokens.js';
 import type { ContentStore } from './data/store.js';
-import { maskedInternalError, shuttingDown, unauthenticated, urlTooLong } from './errors.js';
+import { maskedInternalError, shuttingDown, STORE_FAILURE_CODES, unauthenticated, urlTooLong } from './errors.js';
 import { Metrics } from './metrics.js';
 import { loadManifest, safelistPlugin, type SafelistManifest } from './safelist/manifest.js';
 import { InMemoryLRUCache, type KeyValueCache } from '@apollo/utils.keyvaluecache';
@@ -86,9 +86,6 @@ const maskInternalErrors: ApolloServerPlugin<Context> = {
     };
   },
 };
-
-/** Codes that mean the store failed (src/errors.ts); the client gets the code, the log gets the cause. */
-const STORE_FAILURE_CODES = new Set(['STORE_UNAVAILABLE', 'STORE_FULL', 'STORE_READ_ONLY', 'DEADLINE_EXCEEDED']);
 
 /** Logs the driver's own error behind every store failure a client was told of by its code only. */
 const logStoreFailures: ApolloServerPlugin<Context> = {
