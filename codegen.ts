@@ -30,7 +30,6 @@ const config: CodegenConfig = {
           ImportedPage: '../providers/editing/pages.js#ImportedPageModel',
           ArticleConnection: '../providers/lists.js#ArticlePage',
           ArticleEdge: '../providers/lists.js#ArticleEdgeModel',
-          PageInfo: '../providers/lists.js#PageInfoModel',
           SearchConnection: '../providers/search.js#SearchPage',
           SearchEdge: '../providers/search.js#SearchEdgeModel',
           SearchHit: '../providers/search.js#SearchHitModel',

@@ -2,7 +2,7 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { ArticleRecord, SectionRecord, CreditRecord, TagRecord, ParagraphBlock, ImageBlock, RelatedItemRecord, RelatedReasonRecord, ArticleRevisionRecord } from '../data/types.js';
 import type { ImportedPageModel } from '../providers/editing/pages.js';
-import type { ArticlePage, ArticleEdgeModel, PageInfoModel } from '../providers/lists.js';
+import type { ArticlePage, ArticleEdgeModel } from '../providers/lists.js';
 import type { SearchPage, SearchEdgeModel, SearchHitModel } from '../providers/search.js';
 import type { Context } from '../context.js';
 export type Maybe<T> = T | null;
@@ -932,7 +932,7 @@ export type ResolversTypes = {
   ImportedPage: ResolverTypeWrapper<ImportedPageModel>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  PageInfo: ResolverTypeWrapper<PageInfoModel>;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
   Paragraph: ResolverTypeWrapper<ParagraphBlock>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RelatedItem: ResolverTypeWrapper<RelatedItemRecord>;
@@ -979,7 +979,7 @@ export type ResolversParentTypes = {
   ImportedPage: ImportedPageModel;
   Int: Scalars['Int']['output'];
   Mutation: Record<PropertyKey, never>;
-  PageInfo: PageInfoModel;
+  PageInfo: PageInfo;
   Paragraph: ParagraphBlock;
   Query: Record<PropertyKey, never>;
   RelatedItem: RelatedItemRecord;

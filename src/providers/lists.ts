@@ -1,4 +1,4 @@
-import type { ArticleFilter, QueryArticlesArgs, SectionArticlesArgs } from '../__generated__/resolvers-types.js';
+import type { ArticleFilter, PageInfo, QueryArticlesArgs, SectionArticlesArgs } from '../__generated__/resolvers-types.js';
 import type { Context } from '../context.js';
 import { descendantIds } from '../data/loaders.js';
 import type { ArticleFilterQuery, ArticleKey, SortOrder } from '../data/store.js';
@@ -13,13 +13,6 @@ export const MAX_PAGE_SIZE = 100;
 /** The schema's default for `first`; an explicit null means the same. */
 export const DEFAULT_PAGE_SIZE = 20;
 
-export interface PageInfoModel {
-  hasNextPage: boolean;
-  hasPreviousPage: boolean;
-  startCursor: string | null;
-  endCursor: string | null;
-}
-
 export interface ArticleEdgeModel {
   cursor: string;
   node: ArticleRecord;
@@ -29,7 +22,7 @@ export interface ArticleEdgeModel {
 export interface ArticlePage {
   edges: ArticleEdgeModel[];
   nodes: ArticleRecord[];
-  pageInfo: PageInfoModel;
+  pageInfo: PageInfo;
   totalCount: () => Promise<number>;
 }
 
@@ -40,7 +33,7 @@ export interface ArticlePage {
 export function pageInfoOf(
   edges: readonly { cursor: string }[],
   { hasNextPage, hasPreviousPage }: { hasNextPage: boolean; hasPreviousPage: boolean },
-): PageInfoModel {
+): PageInfo {
   return { hasNextPage, hasPreviousPage, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null };
 }
 

@@ -1,11 +1,11 @@
-import type { QuerySearchArgs } from '../__generated__/resolvers-types.js';
+import type { PageInfo, QuerySearchArgs } from '../__generated__/resolvers-types.js';
 import type { Context } from '../context.js';
 import type { SearchKey } from '../data/store.js';
 import type { ArticleRecord } from '../data/types.js';
 import { badUserInput } from '../errors.js';
 import { bodyText } from '../text/measure.js';
 import { allowPreview } from './access.js';
-import { checkCount, pageInfoOf, resolveFilter, type PageInfoModel } from './lists.js';
+import { checkCount, pageInfoOf, resolveFilter } from './lists.js';
 import { isStopword } from '../text/keywords.js';
 import { queryTerms } from '../text/segment.js';
 import { makeSnippet } from '../text/snippet.js';
@@ -26,7 +26,7 @@ export interface SearchEdgeModel {
 export interface SearchPage {
   edges: SearchEdgeModel[];
   nodes: SearchHitModel[];
-  pageInfo: PageInfoModel;
+  pageInfo: PageInfo;
   totalCount: () => Promise<number>;
   terms: string[];
   matched: 'ALL' | 'ANY';
