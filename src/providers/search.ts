@@ -1,4 +1,4 @@
-import type { PageInfo, QuerySearchArgs } from '../__generated__/resolvers-types.js';
+import type { PageInfo, QuerySearchArgs, SearchMatchMode } from '../__generated__/resolvers-types.js';
 import type { Context } from '../context.js';
 import type { SearchKey } from '../data/store.js';
 import type { ArticleRecord } from '../data/types.js';
@@ -29,7 +29,7 @@ export interface SearchPage {
   pageInfo: PageInfo;
   totalCount: () => Promise<number>;
   terms: string[];
-  matched: 'ALL' | 'ANY';
+  matched: SearchMatchMode;
 }
 
 const CURSOR = /^s1:(-?\d+(?:\.\d+)?(?:e[-+]?\d+)?):(\d{1,15}):(\d{1,15})$/;

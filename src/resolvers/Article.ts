@@ -24,5 +24,5 @@ export const Article: ArticleResolvers = {
   credits: (article, _, { loaders }) => loaders.creditsByArticleId.load(article.id),
   tags: (article, _, { loaders }) => loaders.tagsByArticleId.load(article.id),
   keywords: (article, args, context) => articleKeywords(context, article, args),
-  related: (article, { kind, first }, context) => relatedItems(context, article, kind, first),
+  related: (article, args, context) => relatedItems(context, article, args),
 };
