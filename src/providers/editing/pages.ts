@@ -1,4 +1,4 @@
-import type { MutationImportPagesArgs } from '../../__generated__/resolvers-types.js';
+import type { ImportStatus, MutationImportPagesArgs } from '../../__generated__/resolvers-types.js';
 import type { Context } from '../../context.js';
 import { preparePage } from '../../data/prepare-page.js';
 import type { ArticleRecord } from '../../data/types.js';
@@ -10,8 +10,9 @@ import { requireRole } from '../access.js';
 
 const MAX_IMPORT_PAGES = 100;
 
+/** An `ImportedPage` as the provider returns it: the article by id, read when a client asks for it. */
 export interface ImportedPageModel {
-  status: 'CREATED' | 'UPDATED' | 'UNCHANGED';
+  status: ImportStatus;
   articleId: string;
 }
 
@@ -36,7 +37,7 @@ export async function importPages(context: Context, { pages }: MutationImportPag
     throw badUserInput(message, `pages[${failures[0]!.page}]`, { failures }, errors.length === 1 ? errors[0] : new AggregateError(errors, message));
   }
   const results = await context.store.savePages(parsed.map(preparePage));
-  return results.map((r) => ({ status: r.status.toUpperCase() as ImportedPageModel['status'], articleId: r.articleId }));
+  return results.map((r) => ({ status: r.status.toUpperCase() as ImportStatus, articleId: r.articleId }));
 }
 
 /** The article an import wrote, public or not yet. */
