@@ -66,6 +66,7 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
 /** Seconds a client is asked to wait (`Retry-After`) before trying again after a 503. */
 export const RETRY_AFTER_SECONDS = 1;
 
+/** A client error with its code and, where the code has one, its HTTP status; the named helpers below are built on it. */
 export function userError(
   code: ErrorCode,
   message: string,
