@@ -15,7 +15,7 @@ import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import { createContext, type Context } from './context.js';
 import type { TokenStore, Viewer } from './auth/tokens.js';
 import type { ContentStore } from './data/store.js';
-import { userError } from './errors.js';
+import { maskedInternalError, shuttingDown, STORE_FAILURE_CODES, unauthenticated, urlTooLong } from './errors.js';
 import { Metrics } from './metrics.js';
 import { loadManifest, safelistPlugin, type SafelistManifest } from './safelist/manifest.js';
 import { InMemoryLRUCache, type KeyValueCache } from '@apollo/utils.keyvaluecache';
@@ -80,21 +80,12 @@ const maskInternalErrors: ApolloServerPlugin<Context> = {
       async willSendResponse({ contextValue, response }) {
         if (response.body.kind !== 'single' || !response.body.singleResult.errors) return;
         response.body.singleResult.errors = response.body.singleResult.errors.map((error) =>
-          error.extensions?.code === 'INTERNAL_SERVER_ERROR'
-            ? {
-                message: `Internal server error (request ${contextValue.requestId ?? 'unknown'})`,
-                path: error.path,
-                extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: contextValue.requestId ?? null },
-              }
-            : error,
+          error.extensions?.code === 'INTERNAL_SERVER_ERROR' ? maskedInternalError(contextValue.requestId, error.path) : error,
         );
       },
     };
   },
 };
-
-/** Codes that mean the store failed (src/errors.ts); the client gets the code, the log gets the cause. */
-const STORE_FAILURE_CODES = new Set(['STORE_UNAVAILABLE', 'STORE_FULL', 'STORE_READ_ONLY', 'DEADLINE_EXCEEDED']);
 
 /** Logs the driver's own error behind every store failure a client was told of by its code only. */
 const logStoreFailures: ApolloServerPlugin<Context> = {
@@ -190,7 +181,7 @@ export async function viewerOf(authorization: string | undefined, tokens: Pick<T
   if (authorization === undefined || authorization.trim() === '') return null;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
   const viewer = match ? await tokens.verify(match[1]!) : null;
-  if (!viewer) throw userError('UNAUTHENTICATED', 'the Authorization header does not hold a valid editor token (Bearer <token>)');
+  if (!viewer) throw unauthenticated('the Authorization header does not hold a valid editor token (Bearer <token>)');
   return viewer;
 }
 
@@ -235,8 +226,9 @@ async function connectRedis(url: string, timeoutMs: number, log: { info(message:
  * while the server drains, so a load balancer sends it elsewhere.
  */
 function refuseWhileClosing(response: ServerResponse): void {
-  const body = JSON.stringify({ errors: [{ message: 'the server is shutting down; try another instance', extensions: { code: 'SHUTTING_DOWN' } }] });
-  response.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' }).end(body);
+  const refusal = shuttingDown();
+  const body = JSON.stringify(refusal.body);
+  response.writeHead(refusal.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' }).end(body);
 }
 
 function trustHops(hops: number): (address: string, hop: number) => boolean {
@@ -309,7 +301,8 @@ export async function buildServer({
   const refusals = limits.refusalsPerMinute > 0 ? limitRefusals(http, { max: limits.refusalsPerMinute, windowMs: 60_000 }) : null;
   http.addHook('onRequest', async (request, reply) => {
     if (Buffer.byteLength(request.url) > limits.urlBytes) {
-      await reply.code(414).send({ errors: [{ message: `the URL is longer than ${limits.urlBytes} bytes`, extensions: { code: 'BAD_REQUEST' } }] });
+      const refusal = urlTooLong(limits.urlBytes);
+      await reply.code(refusal.status).send(refusal.body);
     }
   });
   const apollo = createApollo({

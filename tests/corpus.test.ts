@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { generatePages, type GeneratedPage } from '../src/corpus/generate.js';
+import { generatePages, type GeneratedPage } from '../src/tools/corpus/generate.js';
 import type { ParsedPage } from '../src/data/page.js';
 import { parsePage } from '../src/ingest/parse-page.js';
 
