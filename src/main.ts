@@ -52,7 +52,10 @@ async function main(): Promise<void> {
   // The logger comes with the server, which needs the store first; until then a lost connection goes to stderr.
   let logConnectionError = (error: Error) => console.error('a store connection failed:', error.message);
   const store = openStore(config.database, { onQuery: metrics.observeQuery, onConnectionError: (error) => logConnectionError(error) });
-  await onceTheStoreAnswers(() => store.migrate());
+  // Under the start-up lock, so instances starting together migrate in turn: Kysely's own
+  // migration lock is a plain advisory lock, which PG_LOCK_TIMEOUT_MS would cancel while another
+  // instance's migrations run longer than that.
+  await onceTheStoreAnswers(() => store.withStartupLock(() => store.migrate()));
   // A store that cannot be written (a read-only mount) still serves reads; there is nothing to seed it with then.
   const readiness = await store.checkReady();
   const seeded = readiness.writable ? await seedIfEmpty(store, config.seedPath) : [];

@@ -7,7 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisResponseCache, type RedisClient } from '../src/cache/redis-cache.js';
 import { RedisGuard } from '../src/cache/redis-guard.js';
 import { addToken } from '../src/auth/tokens.js';
-import { createFreshDatabase, startMainProcess, TEST_REDIS, TEST_STORE, useTestRedis, type MainProcess, type SchemaAnswer } from './helpers.js';
+import { openStore } from '../src/data/open-store.js';
+import { createFreshDatabase, createTestStore, startMainProcess, TEST_REDIS, TEST_STORE, useTestRedis, type MainProcess, type SchemaAnswer } from './helpers.js';
+
+const sleep = (time: number) => new Promise<void>((resolve) => setTimeout(resolve, time));
 
 // Redis from TEST_REDIS_URL, or a private redis-server (see TEST_REDIS in helpers.ts). Each run
 // works under a key prefix of its own and deletes its keys afterwards.
@@ -185,4 +188,41 @@ describe(`instances starting at once on a fresh ${TEST_STORE === 'postgres' ? 'P
       await database.drop();
     }
   }, 30_000);
+});
+
+describe.skipIf(TEST_STORE !== 'postgres')('the start-up lock on PostgreSQL', () => {
+  it('is waited for however long another instance holds it, past PG_LOCK_TIMEOUT_MS', async () => {
+    const testStore = await createTestStore({ seed: false });
+    const url = process.env.TEST_DATABASE_URL!;
+    const open = () =>
+      openStore({ kind: 'postgres', url, poolSize: 2, statementTimeoutMs: 30_000, lockTimeoutMs: 100 }, { searchPath: testStore.location.searchPath });
+    const [first, second] = [open(), open()];
+    // The first instance seeds until the gate opens; the second starts meanwhile.
+    let openGate = () => {};
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    try {
+      let firstHolds = () => {};
+      const holding = new Promise<void>((resolve) => (firstHolds = resolve));
+      const firstDone = first.withStartupLock(async () => {
+        firstHolds();
+        await gate;
+        return 'first';
+      });
+      await holding;
+      let secondRan = false;
+      const secondDone = second.withStartupLock(async () => {
+        secondRan = true;
+        return 'second';
+      });
+      const early = await Promise.race([secondDone.then(() => 'finished', (error: Error) => `failed: ${error.message}`), sleep(500).then(() => 'waiting')]);
+      // Five lock timeouts later the second is still waiting, neither failed nor run beside the first.
+      expect({ early, secondRan }).toEqual({ early: 'waiting', secondRan: false });
+      openGate();
+      expect(await Promise.all([firstDone, secondDone])).toEqual(['first', 'second']);
+    } finally {
+      openGate();
+      await Promise.all([first.close(), second.close()]);
+      await testStore.close();
+    }
+  });
 });

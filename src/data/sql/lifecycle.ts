@@ -70,15 +70,30 @@ export async function isEmpty(h: SqlHandle): Promise<boolean> {
   return row === undefined;
 }
 
+/** How long an instance waits for another's migrating and seeding before it gives up, and how often it looks. */
+const STARTUP_LOCK_WAIT_MS = 120_000;
+const STARTUP_LOCK_POLL_MS = 100;
+
 export async function withStartupLock<T>(h: SqlHandle, work: () => Promise<T>): Promise<T> {
   // SQLite: every write transaction is immediate, so seeding is already taken in turn, and a
   // second seeding finds every page unchanged. PostgreSQL: two instances inserting the same
   // seed page would collide on its slug, so the whole seeding holds a session advisory lock,
   // keyed by schema, on a connection of its own (PG_POOL_SIZE is at least 2 for this).
+  // The lock is tried rather than waited for: pg_advisory_lock would be cancelled by the
+  // connection's lock_timeout (PG_LOCK_TIMEOUT_MS, a second by default), and an instance seeding
+  // a large page set holds it longer than that. Bounded: STARTUP_LOCK_WAIT_MS, then it says who waits.
   if (!h.postgres) return work();
   return h.db.connection().execute(async (connection) => {
     const key = sql`hashtext('newsgraph start-up ' || current_schema())`;
-    await sql`SELECT pg_advisory_lock(${key})`.execute(connection);
+    const giveUpAt = Date.now() + STARTUP_LOCK_WAIT_MS;
+    for (;;) {
+      const { rows } = await sql<{ locked: boolean }>`SELECT pg_try_advisory_lock(${key}) AS locked`.execute(connection);
+      if (rows[0]?.locked) break;
+      if (Date.now() >= giveUpAt) {
+        throw new Error(`another instance has held the start-up lock (migrating or seeding this store) for ${STARTUP_LOCK_WAIT_MS / 1000} s; start this one again once it is up`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, STARTUP_LOCK_POLL_MS));
+    }
     try {
       return await work();
     } finally {
