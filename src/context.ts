@@ -1,9 +1,9 @@
 import type { Viewer } from './auth/tokens.js';
 import { createLoaders, type Loaders } from './data/loaders.js';
 import type { ContentStore } from './data/store.js';
-import { storeWithDeadline } from './deadline.js';
-import type { CacheCandidate } from './cache/http.js';
-import { taggingStore } from './cache/tags.js';
+import { storeWithDeadline } from './data/decorators/deadline.js';
+import type { CacheCandidate } from './http-cache/hooks.js';
+import { taggingStore } from './data/decorators/tagging.js';
 
 /** What every resolver receives: the store, reached through this request's loaders, and who is asking. */
 export interface Context {

@@ -19,14 +19,14 @@ import { userError } from './errors.js';
 import { Metrics } from './metrics.js';
 import { loadManifest, safelistPlugin, type SafelistManifest } from './safelist/manifest.js';
 import { InMemoryLRUCache, type KeyValueCache } from '@apollo/utils.keyvaluecache';
-import { cacheEdge, type CacheEdge } from './cache/edge.js';
-import { cacheCandidate, cacheControlPlugin, serveFromCache } from './cache/http.js';
-import { invalidatingStore } from './cache/invalidation.js';
-import { memoryResponseStore, ResponseCache, type ResponseStore } from './cache/response-cache.js';
-import { SectionCache, sectionCachingStore } from './cache/section-cache.js';
-import { redisKeyValueCache, RedisResponseCache, type RedisClient } from './cache/redis-cache.js';
-import { RedisGuard, withTimeout } from './cache/redis-guard.js';
-import { SharedPurges } from './cache/shared-purges.js';
+import { cacheEdge, type CacheEdge } from './http-cache/edge.js';
+import { cacheCandidate, cacheControlPlugin, serveFromCache } from './http-cache/hooks.js';
+import { invalidatingStore } from './data/decorators/invalidation.js';
+import { memoryResponseStore, ResponseCache, type ResponseStore } from './http-cache/response-cache.js';
+import { SectionCache, sectionCachingStore } from './data/decorators/section-cache.js';
+import { redisKeyValueCache, RedisResponseCache, type RedisClient } from './http-cache/redis-cache.js';
+import { RedisGuard, withTimeout } from './http-cache/redis-guard.js';
+import { SharedPurges } from './http-cache/shared-purges.js';
 import { createClient } from '@redis/client';
 import { buildSchema } from './schema.js';
 import { randomUUID } from 'node:crypto';
@@ -151,7 +151,7 @@ export function createApollo({
       costLimitPlugin(limits.cost),
       logStoreFailures,
       cacheControlPlugin(cache),
-      // The policy is static per document (src/cache/policy.ts); Apollo's per-field plugin would
+      // The policy is static per document (src/http-cache/policy.ts); Apollo's per-field plugin would
       // compute it again on every request, at a measured cost.
       ApolloServerPluginCacheControlDisabled(),
       ...(production ? [maskInternalErrors] : []),
@@ -195,7 +195,7 @@ export async function viewerOf(authorization: string | undefined, tokens: Pick<T
 }
 
 /**
- * A Redis client behind a guard (src/cache/redis-guard.ts): every command
+ * A Redis client behind a guard (src/http-cache/redis-guard.ts): every command
  * bounded by REDIS_TIMEOUT_MS, Redis gone past while it does not answer.
  * Start-up waits a little for Redis and then goes on without it: it is a
  * shared cache, not the store, and the guard's probe notices when it comes.
@@ -329,7 +329,7 @@ export async function buildServer({
   const staleMs = config.cache.staleIfErrorSeconds * 1000;
   const cache = !shared && config.cache.responseBytes > 0 ? new ResponseCache({ maxBytes: config.cache.responseBytes, staleMs }) : null;
   // With Redis, purges that Redis does not confirm are kept in the store until delivered, and no
-  // instance answers from the shared cache meanwhile (src/cache/shared-purges.ts).
+  // instance answers from the shared cache meanwhile (src/http-cache/shared-purges.ts).
   let sharedPurges: SharedPurges | null = null;
   const redisResponses = shared
     ? new RedisResponseCache(shared.guard, shared.prefix, staleMs, {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeWithDeadline } from '../src/deadline.js';
+import { storeWithDeadline } from '../src/data/decorators/deadline.js';
 import { createTestStore, startHttpServer, type TestStore } from './helpers.js';
 
 describe('the per-request deadline', () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SectionCache, sectionCachingStore, NEWEST_KEPT } from '../src/cache/section-cache.js';
+import { SectionCache, sectionCachingStore, NEWEST_KEPT } from '../src/data/decorators/section-cache.js';
 import type { SectionRecord } from '../src/data/types.js';
 import { ADMIN, EDITOR, addPage, beijingTime, createTestStore, startHttpServer, type HttpTestServer, type TestStore } from './helpers.js';
 

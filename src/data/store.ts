@@ -171,7 +171,7 @@ export interface ContentStore {
   /**
    * Keeps purges of the shared response cache that could not be delivered,
    * in the store every instance shares, until one of them delivers them
-   * (src/cache/shared-purges.ts). `'all'` is a purge of everything.
+   * (src/http-cache/shared-purges.ts). `'all'` is a purge of everything.
    */
   recordPendingPurge(args: { tags: readonly string[] | 'all' }): Promise<void>;
   /** The purges recorded and not yet forgotten, oldest first. */

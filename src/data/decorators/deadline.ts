@@ -1,5 +1,5 @@
-import type { ContentStore } from './data/store.js';
-import { deadlineExceeded, storeFailureError } from './errors.js';
+import type { ContentStore } from '../store.js';
+import { deadlineExceeded, storeFailureError } from '../../errors.js';
 
 /**
  * Writes are never abandoned at the deadline: a write given up on might still

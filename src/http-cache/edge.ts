@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { Metrics } from '../metrics.js';
-import { mayBePublicPost, publicRequestKey, storedAnswerHeaders } from './http.js';
+import { mayBePublicPost, publicRequestKey, storedAnswerHeaders } from './hooks.js';
 import type { CachedResponse } from './response-cache.js';
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;

@@ -1,5 +1,5 @@
-import { overriding, type ArticleFilterQuery, type ContentStore } from '../data/store.js';
-import { isPublic, type ArticleRecord } from '../data/types.js';
+import { overriding, type ArticleFilterQuery, type ContentStore } from '../store.js';
+import { isPublic, type ArticleRecord } from '../types.js';
 
 /*
  * Cache tags name what a response was built from, so a change can drop

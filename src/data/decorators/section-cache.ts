@@ -1,6 +1,6 @@
-import { overriding, type ArticleListQuery, type ContentStore } from '../data/store.js';
-import type { ArticleSummary, SectionRecord, TeaserRecord } from '../data/types.js';
-import { TaggedCache, type TaggedEntry } from './tagged-cache.js';
+import { overriding, type ArticleListQuery, type ContentStore } from '../store.js';
+import type { ArticleSummary, SectionRecord, TeaserRecord } from '../types.js';
+import { TaggedCache, type TaggedEntry } from '../tagged-cache.js';
 
 /**
  * How many of a section's newest articles are kept: enough for any 热点 or

@@ -1,6 +1,6 @@
-import { overriding, type ContentStore } from '../data/store.js';
-import type { ArticleRecord } from '../data/types.js';
-import { articleChangeTags } from './tags.js';
+import { overriding, type ContentStore } from '../store.js';
+import type { ArticleRecord } from '../types.js';
+import { articleChangeTags } from './tagging.js';
 
 /** Where purges go: this process's response cache, or the one in Redis that every instance shares. */
 export interface Purger {
