@@ -24,8 +24,8 @@ import { cacheCandidate, cacheControlPlugin, serveFromCache } from './http-cache
 import { invalidatingStore } from './data/decorators/invalidation.js';
 import { memoryResponseStore, ResponseCache, type ResponseStore } from './http-cache/response-cache.js';
 import { SectionCache, sectionCachingStore } from './data/decorators/section-cache.js';
-import { redisKeyValueCache, RedisResponseCache, type RedisClient } from './http-cache/redis-cache.js';
-import { RedisGuard, withTimeout } from './http-cache/redis-guard.js';
+import { redisKeyValueCache, RedisResponseCache } from './http-cache/redis-cache.js';
+import { RedisGuard, withTimeout, type RedisClient } from './http-cache/redis-guard.js';
 import { SharedPurges } from './http-cache/shared-purges.js';
 import { createClient } from '@redis/client';
 import { buildSchema } from './schema.js';

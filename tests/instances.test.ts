@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@redis/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisResponseCache, type RedisClient } from '../src/http-cache/redis-cache.js';
-import { RedisGuard } from '../src/http-cache/redis-guard.js';
+import { RedisResponseCache } from '../src/http-cache/redis-cache.js';
+import { RedisGuard, type RedisClient } from '../src/http-cache/redis-guard.js';
 import { addToken } from '../src/auth/tokens.js';
 import { createFreshDatabase, startMainProcess, TEST_REDIS, TEST_STORE, useTestRedis, type MainProcess } from './helpers.js';
 

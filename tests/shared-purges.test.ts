@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createClient } from '@redis/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisResponseCache, type RedisClient } from '../src/http-cache/redis-cache.js';
-import { RedisGuard, RedisUnavailableError } from '../src/http-cache/redis-guard.js';
+import { RedisResponseCache } from '../src/http-cache/redis-cache.js';
+import { RedisGuard, RedisUnavailableError, type RedisClient } from '../src/http-cache/redis-guard.js';
 import type { CachedResponse } from '../src/http-cache/response-cache.js';
 import { SharedPurges } from '../src/http-cache/shared-purges.js';
 import { onPath, startRedis, TcpRelay, type RedisServer } from '../src/faults/infra.js';
