@@ -1,9 +1,8 @@
 import type { Viewer } from './auth/tokens.js';
+import { composeRequestStore } from './data/compose-store.js';
 import { createLoaders, type Loaders } from './data/loaders.js';
 import type { ContentStore } from './data/store.js';
-import { storeWithDeadline } from './data/decorators/deadline.js';
 import type { CacheCandidate } from './http-cache/hooks.js';
-import { taggingStore } from './data/decorators/tagging.js';
 
 /** What every resolver receives: the store, reached through this request's loaders, and who is asking. */
 export interface Context {
@@ -27,6 +26,12 @@ export interface RequestLog {
   error(fields: object, message: string): void;
 }
 
+/**
+ * The context of one request. `store` is the server's shared store; the
+ * request's own layers (src/data/compose-store.ts) go on top of it: its
+ * deadline, and for a public request whose answer may be cached, tagging
+ * into the response cache's candidate.
+ */
 export function createContext(
   store: ContentStore,
   viewer: Viewer | null = null,
@@ -34,8 +39,10 @@ export function createContext(
 ): Context {
   const timeoutMs = request?.timeoutMs;
   const cache = viewer === null ? request?.cache : undefined;
-  const tagged = cache ? taggingStore(store, cache.tags) : store;
-  const scoped = timeoutMs === undefined ? tagged : storeWithDeadline(tagged, Date.now() + timeoutMs, timeoutMs);
+  const scoped = composeRequestStore(store, {
+    tags: cache?.tags,
+    deadline: timeoutMs === undefined ? undefined : { at: Date.now() + timeoutMs, timeoutMs },
+  });
   return {
     store: scoped,
     loaders: createLoaders(scoped),

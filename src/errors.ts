@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { StoreFailure, storeFailureKind, type StoreFailureKind } from './data/errors.js';
+import { DeadlineExceeded, StoreFailure, storeFailureKind, type StoreFailureKind } from './data/errors.js';
 
 /**
  * Every error code the service emits in `extensions.code`, beside the ones
@@ -77,4 +77,14 @@ export function storeFailureError(error: unknown): GraphQLError | null {
 /** A request that ran past its deadline (503 DEADLINE_EXCEEDED). */
 export function deadlineExceeded(timeoutMs: number): GraphQLError {
   return userError('DEADLINE_EXCEEDED', `the request ran longer than ${timeoutMs} ms and was stopped`);
+}
+
+/**
+ * What a client is told of an error the store threw: DEADLINE_EXCEEDED for
+ * a request past its deadline, the store failure's code (`storeFailureError`),
+ * or null when `error` is neither (the caller lets it through as it is).
+ */
+export function storeErrorToGraphQLError(error: unknown): GraphQLError | null {
+  if (error instanceof DeadlineExceeded) return deadlineExceeded(error.timeoutMs);
+  return storeFailureError(error);
 }

@@ -3,7 +3,7 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { DocumentNode, GraphQLError, ValidationContext } from 'graphql';
+import { isObjectType, type DocumentNode, type GraphQLError, type GraphQLFieldResolver, type GraphQLSchema, type ValidationContext } from 'graphql';
 import { DEFAULT_CACHE, DEFAULT_EXECUTOR, DEFAULT_LIMITS, type CacheConfig, type Config, type Executor, type Limits } from './config.js';
 import { jitGateway } from './executor.js';
 import { fastifyLogging, requestLog } from './logging.js';
@@ -15,15 +15,15 @@ import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import { createContext, type Context } from './context.js';
 import type { TokenStore, Viewer } from './auth/tokens.js';
 import type { ContentStore } from './data/store.js';
-import { userError } from './errors.js';
+import { storeErrorToGraphQLError, userError } from './errors.js';
 import { Metrics } from './metrics.js';
 import { loadManifest, safelistPlugin, type SafelistManifest } from './safelist/manifest.js';
 import { InMemoryLRUCache, type KeyValueCache } from '@apollo/utils.keyvaluecache';
 import { cacheEdge, type CacheEdge } from './http-cache/edge.js';
 import { cacheCandidate, cacheControlPlugin, serveFromCache } from './http-cache/hooks.js';
-import { invalidatingStore } from './data/decorators/invalidation.js';
+import { composeSharedStore } from './data/compose-store.js';
 import { memoryResponseStore, ResponseCache, type ResponseStore } from './http-cache/response-cache.js';
-import { SectionCache, sectionCachingStore } from './data/decorators/section-cache.js';
+import { SectionCache } from './data/decorators/section-cache.js';
 import { redisKeyValueCache, RedisResponseCache } from './http-cache/redis-cache.js';
 import { RedisGuard, withTimeout, type RedisClient } from './http-cache/redis-guard.js';
 import { SharedPurges } from './http-cache/shared-purges.js';
@@ -126,7 +126,7 @@ export function createApollo({
   executor = DEFAULT_EXECUTOR,
   persistedQueries = new InMemoryLRUCache<string>({ maxSize: cache.persistedQueryBytes }),
 }: ApolloOptions): ApolloServer<Context> {
-  const schema = buildSchema();
+  const schema = answeringStoreErrors(buildSchema());
   return new ApolloServer<Context>({
     ...(executor === 'jit' ? { gateway: jitGateway(schema) } : { schema }),
     persistedQueries: { cache: withSafelist(persistedQueries, safelist), ttl: PERSISTED_QUERY_SECONDS },
@@ -161,6 +161,38 @@ export function createApollo({
         : ApolloServerPluginLandingPageDisabled(),
     ],
   });
+}
+
+/**
+ * The schema with every resolver's store errors told to the client as
+ * GraphQL errors with codes (src/errors.ts): a request past its deadline as
+ * DEADLINE_EXCEEDED, a store failure as STORE_UNAVAILABLE and the like, each
+ * a 503 with Retry-After. The store and its decorators know nothing of
+ * GraphQL; this is where what they throw meets the API. Translated as the
+ * resolver returns, before graphql-js places the error, so every plugin
+ * (logs, masking, the HTTP status) sees the coded error.
+ */
+function answeringStoreErrors(schema: GraphQLSchema): GraphQLSchema {
+  const translate = (error: unknown): never => {
+    throw storeErrorToGraphQLError(error) ?? error;
+  };
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith('__')) continue;
+    for (const field of Object.values(type.getFields())) {
+      const resolve: GraphQLFieldResolver<unknown, Context> | undefined = field.resolve;
+      if (!resolve) continue;
+      field.resolve = (source, args, context, info) => {
+        let result: unknown;
+        try {
+          result = resolve(source, args, context, info);
+        } catch (error) {
+          return translate(error);
+        }
+        return result instanceof Promise ? result.catch(translate) : result;
+      };
+    }
+  }
+  return schema;
 }
 
 /** How long a registered persisted query is kept after its last registration (in memory, the LRU also bounds it by bytes). */
@@ -363,9 +395,14 @@ export async function buildServer({
         await responses?.clear();
       },
     };
-    const invalidating = invalidatingStore(store, purger, (error) => http.log.error({ err: error }, 'a scheduled purge failed'));
-    await invalidating.scheduleUpcoming();
-    http.addHook('onClose', async () => invalidating.cancelScheduled());
+    // The layers every request shares (src/data/compose-store.ts); each request adds its own in createContext.
+    const layers = composeSharedStore(store, {
+      purger,
+      sections,
+      onPurgeError: (error) => http.log.error({ err: error }, 'a scheduled purge failed'),
+    });
+    await layers.invalidation.scheduleUpcoming();
+    http.addHook('onClose', async () => layers.invalidation.cancelScheduled());
     if (responses) {
       serveFromCache(http, { cache: responses, metrics, ttlSeconds: config.cache.responseSeconds, staleIfErrorSeconds: config.cache.staleIfErrorSeconds });
       const { peek } = responses;
@@ -373,7 +410,7 @@ export async function buildServer({
     }
     if (cache) metrics.watchResponseCache(() => cache.stats());
     if (sections) metrics.watchSectionCache(() => sections.stats());
-    served = sections ? sectionCachingStore(invalidating, sections) : invalidating;
+    served = layers.store;
   }
 
   // Liveness, readiness (the store answers and is migrated) and Prometheus metrics.

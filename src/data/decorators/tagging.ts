@@ -1,119 +1,112 @@
-import { overriding, type ArticleFilterQuery, type ContentStore } from '../store.js';
-import { isPublic, type ArticleRecord } from '../types.js';
+import type { ArticleFilterQuery, ArticleListQuery, ContentStore, SearchMatch, SearchQuery } from '../store.js';
+import {
+  ALL_LISTS_TAG,
+  articleIdTag,
+  articleSlugTag,
+  articleTag,
+  listTags,
+  SEARCH_TAG,
+  SECTIONS_TAG,
+  teasersTag,
+} from '../tags.js';
+import type { ArticleRecord, ArticleSummary, CreditRecord, SectionRecord, TagRecord, TeaserKind, TeaserRecord } from '../types.js';
+import { ForwardingStore } from './forwarding.js';
 
-/*
- * Cache tags name what a response was built from, so a change can drop
- * exactly the responses it affects:
- *   article:ID            an article the response shows (its fields, credits, tags)
- *   article-id:ID         a lookup by id that found nothing public
- *   article-slug:SLUG     a lookup by slug that found nothing public
- *   list:all              a list, count or search over the whole archive (or by tag, credit or date)
- *   list:section:ID       a list limited to sections, one tag per section it covers
- *   search                a full-text search (any article's text may change its hits)
- *   sections              the section tree (names, paths, parents)
- *   teasers:ID            a section's curated 热点 / 最近更新 list
- */
-
-/**
- * The store as one request sees it, noting in `tags` everything the request
- * read. Writes pass through untouched.
- */
-export function taggingStore(store: ContentStore, tags: Set<string>): ContentStore {
-  const articles = (records: readonly (Pick<ArticleRecord, 'id'> | null)[]) => {
-    for (const record of records) if (record) tags.add(`article:${record.id}`);
-  };
-  const list = (filter: ArticleFilterQuery | undefined) => {
-    if (filter?.sectionIds?.length) for (const id of filter.sectionIds) tags.add(`list:section:${id}`);
-    else tags.add('list:all');
-  };
-  const reads: Partial<ContentStore> = {
-    async findArticlesByIds(args) {
-      const found = await store.findArticlesByIds(args);
-      found.forEach((record, i) => tags.add(record ? `article:${record.id}` : `article-id:${args.ids[i]}`));
-      return found;
-    },
-    async findArticlesBySlugs(args) {
-      const found = await store.findArticlesBySlugs(args);
-      found.forEach((record, i) => tags.add(record ? `article:${record.id}` : `article-slug:${args.slugs[i]}`));
-      return found;
-    },
-    async listArticles(query) {
-      list(query.filter);
-      const found = await store.listArticles(query);
-      articles(found);
-      return found;
-    },
-    async listArticleSummaries(query) {
-      list(query.filter);
-      const found = await store.listArticleSummaries(query);
-      articles(found);
-      return found;
-    },
-    async countArticles(args) {
-      list(args.filter);
-      return store.countArticles(args);
-    },
-    async listArticlesSharingTags(args) {
-      tags.add('list:all');
-      const found = await store.listArticlesSharingTags(args);
-      articles(found);
-      return found;
-    },
-    async searchArticles(query) {
-      tags.add('search');
-      list(query.filter);
-      const found = await store.searchArticles(query);
-      articles(found.map((match) => match.article));
-      return found;
-    },
-    async countSearchMatches(args) {
-      tags.add('search');
-      list(args.filter);
-      return store.countSearchMatches(args);
-    },
-    async listSections() {
-      tags.add('sections');
-      return store.listSections();
-    },
-    async findCredits(args) {
-      for (const id of args.articleIds) tags.add(`article:${id}`);
-      return store.findCredits(args);
-    },
-    async findTags(args) {
-      for (const id of args.articleIds) tags.add(`article:${id}`);
-      return store.findTags(args);
-    },
-    async findTeasers(args) {
-      for (const id of args.sectionIds) tags.add(`teasers:${id}`);
-      return store.findTeasers(args);
-    },
-  };
-  return overriding(store, reads);
+/** Where a request's tags go: the response cache's hints for the answer being built (a Set will do). */
+export interface TagSink {
+  add(tag: string): unknown;
 }
 
 /**
- * The tags an article change makes stale. Any change drops the responses
- * showing the article and the lookups of its id and slugs. If the public
- * could see it before or after, searches go too (its text may now match or
- * stop matching). If it entered or left the public archive, moved in time or
- * section, or changed tags or credits, the lists it is or was in go as well.
+ * The store as one request sees it, noting in `tags` (see ../tags.ts)
+ * everything the request read, so its answer can be dropped when any of it
+ * changes. Writes pass through untouched.
  */
-export function articleChangeTags(
-  before: ArticleRecord,
-  after: ArticleRecord,
-  changed: { tagsOrCredits: boolean },
-  now = Date.now(),
-): string[] {
-  const tags = [`article:${after.id}`, `article-id:${after.id}`, `article-slug:${before.slug}`, `article-slug:${after.slug}`];
-  const publicBefore = isPublic(before, now);
-  const publicAfter = isPublic(after, now);
-  if (!publicBefore && !publicAfter) return tags;
-  tags.push('search');
-  const listed =
-    publicBefore !== publicAfter ||
-    before.publishedAt !== after.publishedAt ||
-    before.sectionId !== after.sectionId ||
-    changed.tagsOrCredits;
-  if (listed) tags.push('list:all', `list:section:${before.sectionId}`, `list:section:${after.sectionId}`);
-  return tags;
+export class TaggingStore extends ForwardingStore {
+  constructor(
+    inner: ContentStore,
+    private readonly tags: TagSink,
+  ) {
+    super(inner);
+  }
+
+  override async findArticlesByIds(args: { ids: readonly string[]; includeHidden?: boolean }): Promise<(ArticleRecord | null)[]> {
+    const found = await this.inner.findArticlesByIds(args);
+    found.forEach((record, i) => this.tags.add(record ? articleTag(record.id) : articleIdTag(args.ids[i]!)));
+    return found;
+  }
+
+  override async findArticlesBySlugs(args: { slugs: readonly string[]; includeHidden?: boolean }): Promise<(ArticleRecord | null)[]> {
+    const found = await this.inner.findArticlesBySlugs(args);
+    found.forEach((record, i) => this.tags.add(record ? articleTag(record.id) : articleSlugTag(args.slugs[i]!)));
+    return found;
+  }
+
+  override async listArticles(query: ArticleListQuery): Promise<ArticleRecord[]> {
+    this.list(query.filter);
+    const found = await this.inner.listArticles(query);
+    this.articles(found);
+    return found;
+  }
+
+  override async listArticleSummaries(query: ArticleListQuery): Promise<ArticleSummary[]> {
+    this.list(query.filter);
+    const found = await this.inner.listArticleSummaries(query);
+    this.articles(found);
+    return found;
+  }
+
+  override async countArticles(args: { filter?: ArticleFilterQuery }): Promise<number> {
+    this.list(args.filter);
+    return this.inner.countArticles(args);
+  }
+
+  override async listArticlesSharingTags(args: { articleId: string; limit: number }): Promise<ArticleRecord[]> {
+    this.tags.add(ALL_LISTS_TAG);
+    const found = await this.inner.listArticlesSharingTags(args);
+    this.articles(found);
+    return found;
+  }
+
+  override async searchArticles(query: SearchQuery): Promise<SearchMatch[]> {
+    this.tags.add(SEARCH_TAG);
+    this.list(query.filter);
+    const found = await this.inner.searchArticles(query);
+    this.articles(found.map((match) => match.article));
+    return found;
+  }
+
+  override async countSearchMatches(args: Pick<SearchQuery, 'terms' | 'mode' | 'filter'>): Promise<number> {
+    this.tags.add(SEARCH_TAG);
+    this.list(args.filter);
+    return this.inner.countSearchMatches(args);
+  }
+
+  override async listSections(): Promise<SectionRecord[]> {
+    this.tags.add(SECTIONS_TAG);
+    return this.inner.listSections();
+  }
+
+  override async findCredits(args: { articleIds: readonly string[] }): Promise<CreditRecord[][]> {
+    for (const id of args.articleIds) this.tags.add(articleTag(id));
+    return this.inner.findCredits(args);
+  }
+
+  override async findTags(args: { articleIds: readonly string[] }): Promise<TagRecord[][]> {
+    for (const id of args.articleIds) this.tags.add(articleTag(id));
+    return this.inner.findTags(args);
+  }
+
+  override async findTeasers(args: { sectionIds: readonly string[]; kind: TeaserKind }): Promise<TeaserRecord[][]> {
+    for (const id of args.sectionIds) this.tags.add(teasersTag(id));
+    return this.inner.findTeasers(args);
+  }
+
+  private articles(records: readonly Pick<ArticleRecord, 'id'>[]): void {
+    for (const record of records) this.tags.add(articleTag(record.id));
+  }
+
+  private list(filter: ArticleFilterQuery | undefined): void {
+    for (const tag of listTags(filter?.sectionIds)) this.tags.add(tag);
+  }
 }
