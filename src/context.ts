@@ -2,7 +2,7 @@ import type { Viewer } from './auth/tokens.js';
 import { composeRequestStore } from './data/compose-store.js';
 import { createLoaders, type Loaders } from './data/loaders.js';
 import type { ContentStore } from './data/store.js';
-import type { CacheCandidate } from './http-cache/hooks.js';
+import type { ResponseCacheHints } from './http-cache/hints.js';
 
 /** What every resolver receives: the store, reached through this request's loaders, and who is asking. */
 export interface Context {
@@ -16,8 +16,8 @@ export interface Context {
   log?: RequestLog;
   /** The id the logs carry for this request; masked errors quote it. */
   requestId?: string;
-  /** Set for a public request whose response the response cache may store: what it read, and for how long it may be kept. */
-  cache?: CacheCandidate;
+  /** Set for a public request the response cache may keep the answer of: what it read, and for how long it may be kept. */
+  cache?: ResponseCacheHints;
 }
 
 export interface RequestLog {
@@ -30,12 +30,12 @@ export interface RequestLog {
  * The context of one request. `store` is the server's shared store; the
  * request's own layers (src/data/compose-store.ts) go on top of it: its
  * deadline, and for a public request whose answer may be cached, tagging
- * into the response cache's candidate.
+ * into the response cache's `hints`.
  */
 export function createContext(
   store: ContentStore,
   viewer: Viewer | null = null,
-  request?: { log: RequestLog; id: string; timeoutMs?: number; cache?: CacheCandidate },
+  request?: { log: RequestLog; id: string; timeoutMs?: number; cache?: ResponseCacheHints },
 ): Context {
   const timeoutMs = request?.timeoutMs;
   const cache = viewer === null ? request?.cache : undefined;

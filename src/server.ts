@@ -20,7 +20,8 @@ import { Metrics } from './metrics.js';
 import { loadManifest, safelistPlugin, type SafelistManifest } from './safelist/manifest.js';
 import { InMemoryLRUCache, type KeyValueCache } from '@apollo/utils.keyvaluecache';
 import { cacheEdge, type CacheEdge } from './http-cache/edge.js';
-import { cacheCandidate, cacheControlPlugin, serveFromCache } from './http-cache/hooks.js';
+import { cacheControlPlugin } from './http-cache/cache-control-plugin.js';
+import { responseCacheHints, serveFromCache } from './http-cache/hooks.js';
 import { composeSharedStore } from './data/compose-store.js';
 import { memoryResponseStore, ResponseCache, type ResponseStore } from './http-cache/response-cache.js';
 import { SectionCache } from './data/decorators/section-cache.js';
@@ -440,7 +441,7 @@ export async function buildServer({
         log: request.log,
         id: request.id,
         timeoutMs: config.requestTimeoutMs,
-        cache: cacheCandidate(request),
+        cache: responseCacheHints(request),
       }),
   });
   return { http, apollo, cache };
