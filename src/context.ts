@@ -1,7 +1,8 @@
-import type { Viewer } from './auth/tokens.js';
+import type { TokenStore, Viewer } from './auth/tokens.js';
 import { composeRequestStore } from './data/compose-store.js';
 import { createLoaders, type Loaders } from './data/loaders.js';
 import type { ContentStore } from './data/store.js';
+import { userError } from './errors.js';
 import type { ResponseCacheHints } from './http-cache/hints.js';
 
 /** What every resolver receives: the store, reached through this request's loaders, and who is asking. */
@@ -52,4 +53,17 @@ export function createContext(
     requestId: request?.id,
     cache,
   };
+}
+
+/**
+ * Who sent the request: nobody without an Authorization header; the token's
+ * holder with a valid bearer token; and a request with a token that does not
+ * verify is refused outright (401) rather than quietly served as anonymous.
+ */
+export async function viewerOf(authorization: string | undefined, tokens: Pick<TokenStore, 'verify'>): Promise<Viewer | null> {
+  if (authorization === undefined || authorization.trim() === '') return null;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+  const viewer = match ? await tokens.verify(match[1]!) : null;
+  if (!viewer) throw userError('UNAUTHENTICATED', 'the Authorization header does not hold a valid editor token (Bearer <token>)');
+  return viewer;
 }
