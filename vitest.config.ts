@@ -4,7 +4,7 @@ import { defineConfig, type TestProjectConfiguration } from 'vitest/config';
 // SQLite and, when TEST_DATABASE_URL names a PostgreSQL database, once more on PostgreSQL (each
 // store in a fresh schema or database of its own, dropped afterwards; see tests/helpers.ts).
 const CONTRACT = [
-  'article', 'articles', 'caching', 'concurrency', 'conformance', 'deadline', 'editorial', 'executor', 'http', 'importer',
+  'article', 'articles', 'caching', 'concurrency', 'conformance', 'deadline', 'editorial', 'errors', 'executor', 'http', 'importer',
   'instances', 'limits', 'lists', 'operations', 'production', 'related', 'safelist', 'search', 'section', 'section-cache', 'shared-purges', 'transfer',
 ].map((name) => `tests/${name}.test.ts`);
 

@@ -8,7 +8,7 @@ import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import { isObjectType, type DocumentNode, type GraphQLError, type GraphQLFieldResolver, type GraphQLSchema, type ValidationContext } from 'graphql';
 import { DEFAULT_CACHE, DEFAULT_EXECUTOR, DEFAULT_LIMITS, type CacheConfig, type Executor, type Limits } from './config.js';
 import type { Context } from './context.js';
-import { storeErrorToGraphQLError } from './errors.js';
+import { maskedInternalError, STORE_FAILURE_CODES, storeErrorToGraphQLError } from './errors.js';
 import { jitGateway } from './executor.js';
 import { cacheControlPlugin } from './http-cache/cache-control-plugin.js';
 import { costLimitPlugin } from './limits/cost.js';
@@ -63,21 +63,12 @@ const maskInternalErrors: ApolloServerPlugin<Context> = {
       async willSendResponse({ contextValue, response }) {
         if (response.body.kind !== 'single' || !response.body.singleResult.errors) return;
         response.body.singleResult.errors = response.body.singleResult.errors.map((error) =>
-          error.extensions?.code === 'INTERNAL_SERVER_ERROR'
-            ? {
-                message: `Internal server error (request ${contextValue.requestId ?? 'unknown'})`,
-                path: error.path,
-                extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: contextValue.requestId ?? null },
-              }
-            : error,
+          error.extensions?.code === 'INTERNAL_SERVER_ERROR' ? maskedInternalError(contextValue.requestId, error.path) : error,
         );
       },
     };
   },
 };
-
-/** Codes that mean the store failed (src/errors.ts); the client gets the code, the log gets the cause. */
-const STORE_FAILURE_CODES = new Set(['STORE_UNAVAILABLE', 'STORE_FULL', 'STORE_READ_ONLY', 'DEADLINE_EXCEEDED']);
 
 /** Logs the driver's own error behind every store failure a client was told of by its code only. */
 const logStoreFailures: ApolloServerPlugin<Context> = {

@@ -2,7 +2,7 @@ import type { TokenStore, Viewer } from './auth/tokens.js';
 import { composeRequestStore } from './data/compose-store.js';
 import { createLoaders, type Loaders } from './data/loaders.js';
 import type { ContentStore } from './data/store.js';
-import { userError } from './errors.js';
+import { unauthenticated } from './errors.js';
 import type { ResponseCacheHints } from './http-cache/hints.js';
 
 /** What every resolver receives: the store, reached through this request's loaders, and who is asking. */
@@ -64,6 +64,6 @@ export async function viewerOf(authorization: string | undefined, tokens: Pick<T
   if (authorization === undefined || authorization.trim() === '') return null;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
   const viewer = match ? await tokens.verify(match[1]!) : null;
-  if (!viewer) throw userError('UNAUTHENTICATED', 'the Authorization header does not hold a valid editor token (Bearer <token>)');
+  if (!viewer) throw unauthenticated('the Authorization header does not hold a valid editor token (Bearer <token>)');
   return viewer;
 }

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { FastifyServerFactory } from 'fastify';
+import { shuttingDown } from './errors.js';
 import type { CacheEdge } from './http-cache/edge.js';
 
 /**
@@ -37,6 +38,7 @@ export function edgeServerFactory({ closing, edge }: { closing: () => boolean; e
  * while the server drains, so a load balancer sends it elsewhere.
  */
 function refuseWhileClosing(response: ServerResponse<IncomingMessage>): void {
-  const body = JSON.stringify({ errors: [{ message: 'the server is shutting down; try another instance', extensions: { code: 'SHUTTING_DOWN' } }] });
-  response.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' }).end(body);
+  const refusal = shuttingDown();
+  const body = JSON.stringify(refusal.body);
+  response.writeHead(refusal.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' }).end(body);
 }

@@ -1,16 +1,35 @@
-import { GraphQLError } from 'graphql';
-import { DeadlineExceeded, StoreFailure, storeFailureKind, type StoreFailureKind } from './data/errors.js';
+import { GraphQLError, type ASTNode, type GraphQLFormattedError } from 'graphql';
+import {
+  ArticleNotFoundError,
+  DeadlineExceeded,
+  SectionCycleError,
+  SectionNotFoundError,
+  SlugTakenError,
+  StoreFailure,
+  storeFailureKind,
+  VersionConflictError,
+  type StoreFailureKind,
+} from './data/errors.js';
+
+// The catalogue of every error the service emits: each code, its message and
+// its HTTP status is made here and nowhere else, and every error made from
+// another one keeps it as its cause (`originalError`) for the log.
 
 /**
  * Every error code the service emits in `extensions.code`, beside the ones
- * Apollo Server emits itself (GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED,
- * PERSISTED_QUERY_NOT_FOUND, INTERNAL_SERVER_ERROR, …).
+ * Apollo Server emits itself (GRAPHQL_PARSE_FAILED, PERSISTED_QUERY_NOT_FOUND,
+ * BAD_USER_INPUT for variables that do not fit, …).
  */
 export type ErrorCode =
+  /** Invalid input; `extensions.argument` names the argument or field path. */
   | 'BAD_USER_INPUT'
+  /** What a mutation names does not exist; `extensions.argument` says which argument. */
   | 'NOT_FOUND'
+  /** No editor token, or one that does not verify (401). */
   | 'UNAUTHENTICATED'
+  /** A token whose role may not do this (403). */
   | 'FORBIDDEN'
+  /** The article changed since the version the client edited (`extensions.currentVersion`). */
   | 'CONFLICT'
   /** The request ran past REQUEST_TIMEOUT_MS (503). */
   | 'DEADLINE_EXCEEDED'
@@ -19,7 +38,19 @@ export type ErrorCode =
   /** The store's disk is full: writes are refused until space returns; reads go on (503). */
   | 'STORE_FULL'
   /** The store is read-only: writes are refused; reads go on (503). */
-  | 'STORE_READ_ONLY';
+  | 'STORE_READ_ONLY'
+  /** Apollo's code, also used for an operation over the cost budget (400, `extensions.cost` and `budget`). */
+  | 'GRAPHQL_VALIDATION_FAILED'
+  /** The server runs a safelist and the operation is not on it (400). */
+  | 'OPERATION_NOT_IN_SAFELIST'
+  /** A failure inside the server; in production the client sees only the request id. */
+  | 'INTERNAL_SERVER_ERROR'
+  /** A client cut off after too many refused requests (429, Retry-After); sent before GraphQL runs. */
+  | 'RATE_LIMITED'
+  /** The server is draining for shutdown (503); sent before GraphQL runs. */
+  | 'SHUTTING_DOWN'
+  /** A request HTTP itself refuses, such as a URL over the size limit (414); sent before GraphQL runs. */
+  | 'BAD_REQUEST';
 
 /** The HTTP status a response gets when this error is its reason (Apollo honours `extensions.http`). */
 const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
@@ -29,11 +60,14 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   STORE_UNAVAILABLE: 503,
   STORE_FULL: 503,
   STORE_READ_ONLY: 503,
+  GRAPHQL_VALIDATION_FAILED: 400,
+  OPERATION_NOT_IN_SAFELIST: 400,
 };
 
 /** Seconds a client is asked to wait (`Retry-After`) before trying again after a 503. */
 export const RETRY_AFTER_SECONDS = 1;
 
+/** A client error with its code and, where the code has one, its HTTP status; the named helpers below are built on it. */
 export function userError(
   code: ErrorCode,
   message: string,
@@ -53,6 +87,53 @@ export function badUserInput(message: string, argument: string, extensions: Reco
   return userError('BAD_USER_INPUT', message, { argument, ...extensions }, cause);
 }
 
+/** Nothing with the identifier the client gave in `argument`. */
+export function notFound(message: string, argument: string, cause?: unknown): GraphQLError {
+  return userError('NOT_FOUND', message, { argument }, cause);
+}
+
+/** The request carries no (valid) editor token (401). */
+export function unauthenticated(message: string): GraphQLError {
+  return userError('UNAUTHENTICATED', message);
+}
+
+/** The request's token holds a role that may not do this (403). */
+export function forbidden(message: string): GraphQLError {
+  return userError('FORBIDDEN', message);
+}
+
+/** The article changed since the version the client edited; the client reloads and applies its change again. */
+export function versionConflict(error: VersionConflictError): GraphQLError {
+  return userError(
+    'CONFLICT',
+    `the article changed since version ${error.expectedVersion}: it is at version ${error.currentVersion}; reload it and apply the change again`,
+    { currentVersion: error.currentVersion, expectedVersion: error.expectedVersion },
+    error,
+  );
+}
+
+/**
+ * A write the store refused (`data/errors.ts`) as the client's error, with
+ * the refusal kept as its cause; null when `error` is no refusal (a server
+ * fault, which the caller lets through as it is). `fields` names the input
+ * field a missing section or a taken slug came from in this mutation.
+ */
+export function storeRefusalError(error: unknown, fields: { section?: string; slug?: string } = {}): GraphQLError | null {
+  if (error instanceof VersionConflictError) return versionConflict(error);
+  if (error instanceof ArticleNotFoundError) return notFound(error.message, 'id', error);
+  if (error instanceof SlugTakenError) return badUserInput(error.message, fields.slug ?? 'input.slug', {}, error);
+  if (error instanceof SectionNotFoundError) return badUserInput(error.message, fields.section ?? 'input.section', {}, error);
+  if (error instanceof SectionCycleError) return badUserInput(error.message, 'parent', {}, error);
+  return null;
+}
+
+/** For a write's `.catch`: a store refusal rethrown as the client's error (see `storeRefusalError`), anything else as it is. */
+export function rethrowStoreRefusal(fields: { section?: string; slug?: string } = {}): (error: unknown) => never {
+  return (error) => {
+    throw storeRefusalError(error, fields) ?? error;
+  };
+}
+
 const STORE_FAILURES: Record<StoreFailureKind, { code: ErrorCode; message: string }> = {
   unavailable: { code: 'STORE_UNAVAILABLE', message: 'the content store is unavailable; try again shortly' },
   busy: { code: 'STORE_UNAVAILABLE', message: 'the content store is too busy to answer; try again shortly' },
@@ -60,6 +141,9 @@ const STORE_FAILURES: Record<StoreFailureKind, { code: ErrorCode; message: strin
   full: { code: 'STORE_FULL', message: 'the content store is out of disk space: nothing was written; reads go on' },
   'read-only': { code: 'STORE_READ_ONLY', message: 'the content store is read-only: nothing was written; reads go on' },
 };
+
+/** The codes that mean the store itself failed: the client gets the code, the log gets the cause. */
+export const STORE_FAILURE_CODES: ReadonlySet<string> = new Set(Object.values(STORE_FAILURES).map((failure) => failure.code));
 
 /**
  * The GraphQL error a client gets for a failure of the store itself (see
@@ -87,4 +171,63 @@ export function deadlineExceeded(timeoutMs: number): GraphQLError {
 export function storeErrorToGraphQLError(error: unknown): GraphQLError | null {
   if (error instanceof DeadlineExceeded) return deadlineExceeded(error.timeoutMs);
   return storeFailureError(error);
+}
+
+/**
+ * A value the DateTime scalar cannot read or write. It carries no code of its
+ * own: graphql-js reports it as the variable's or literal's error, and Apollo
+ * gives that its code (BAD_USER_INPUT, GRAPHQL_VALIDATION_FAILED).
+ */
+export function scalarError(message: string, node?: ASTNode): GraphQLError {
+  return new GraphQLError(message, node ? { nodes: node } : {});
+}
+
+/** An operation whose estimated cost is over the budget, refused before it runs (400). */
+export function costOverBudget(cost: number, budget: number): GraphQLError {
+  return new GraphQLError(`this operation's estimated cost is ${cost}, over the budget of ${budget}: ask for fewer items per page or fewer nested lists`, {
+    extensions: { code: 'GRAPHQL_VALIDATION_FAILED' satisfies ErrorCode, cost, budget, http: { status: HTTP_STATUS.GRAPHQL_VALIDATION_FAILED } },
+  });
+}
+
+/** An operation not on the server's safelist, refused before it runs (400). */
+export function notInSafelist(): GraphQLError {
+  return new GraphQLError('this server runs only the operations on its safelist; this one is not on it', {
+    extensions: { code: 'OPERATION_NOT_IN_SAFELIST' satisfies ErrorCode, http: { status: HTTP_STATUS.OPERATION_NOT_IN_SAFELIST } },
+  });
+}
+
+/** What a production client sees of an internal error: a generic message and the request id the log has the error under. */
+export function maskedInternalError(requestId: string | undefined, path: GraphQLFormattedError['path']): GraphQLFormattedError {
+  return {
+    message: `Internal server error (request ${requestId ?? 'unknown'})`,
+    path,
+    extensions: { code: 'INTERNAL_SERVER_ERROR' satisfies ErrorCode, requestId: requestId ?? null },
+  };
+}
+
+/** A refusal sent over HTTP before GraphQL runs: its status and a GraphQL-shaped body. */
+export interface HttpRefusal {
+  status: number;
+  body: { errors: GraphQLFormattedError[] };
+}
+
+function httpRefusal(status: number, code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): HttpRefusal {
+  return { status, body: { errors: [{ message, extensions: { code, ...extensions } }] } };
+}
+
+/** A client cut off after `max` refused requests within `windowMs` (429); send `Retry-After: seconds` with it. */
+export function rateLimited({ max, windowMs, seconds }: { max: number; windowMs: number; seconds: number }): HttpRefusal {
+  return httpRefusal(429, 'RATE_LIMITED', `too many refused requests from this client: ${max} within ${windowMs / 1000} s; try again in ${seconds} s`, {
+    retryAfterSeconds: seconds,
+  });
+}
+
+/** A request that arrives while the server drains (503), so a load balancer sends it elsewhere. */
+export function shuttingDown(): HttpRefusal {
+  return httpRefusal(503, 'SHUTTING_DOWN', 'the server is shutting down; try another instance');
+}
+
+/** A URL over the size limit (414). */
+export function urlTooLong(limitBytes: number): HttpRefusal {
+  return httpRefusal(414, 'BAD_REQUEST', `the URL is longer than ${limitBytes} bytes`);
 }

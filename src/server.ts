@@ -11,6 +11,7 @@ import { composeSharedStore } from './data/compose-store.js';
 import { SectionCache } from './data/decorators/section-cache.js';
 import type { ContentStore } from './data/store.js';
 import { edgeServerFactory } from './edge-server.js';
+import { urlTooLong } from './errors.js';
 import { cacheEdge, type CacheEdge } from './http-cache/edge.js';
 import { responseCacheHints, serveFromCache } from './http-cache/hooks.js';
 import { redisKeyValueCache, RedisResponseCache } from './http-cache/redis-cache.js';
@@ -120,7 +121,8 @@ export async function buildServer({
   const refusals = limits.refusalsPerMinute > 0 ? limitRefusals(http, { max: limits.refusalsPerMinute, windowMs: 60_000 }) : null;
   http.addHook('onRequest', async (request, reply) => {
     if (Buffer.byteLength(request.url) > limits.urlBytes) {
-      await reply.code(414).send({ errors: [{ message: `the URL is longer than ${limits.urlBytes} bytes`, extensions: { code: 'BAD_REQUEST' } }] });
+      const refusal = urlTooLong(limits.urlBytes);
+      await reply.code(refusal.status).send(refusal.body);
     }
   });
   const apollo = createApollo({

@@ -45,7 +45,7 @@ describe('the seed article page', () => {
   beforeAll(async () => {
     t = await createTestServer();
     const data = await t.expectData(`{ articles(first: 1) { nodes { slug } } }`);
-    slug = data.articles.nodes[0].slug;
+    slug = data.articles.nodes[0]!.slug;
   });
   afterAll(() => t.close());
 

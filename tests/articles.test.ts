@@ -72,8 +72,8 @@ describe('articles: a newest-first list in cursor pages', () => {
     expect(articles.pageInfo).toEqual({
       hasNextPage: true,
       hasPreviousPage: false,
-      startCursor: articles.edges[0].cursor,
-      endCursor: articles.edges[19].cursor,
+      startCursor: articles.edges[0]!.cursor,
+      endCursor: articles.edges[19]!.cursor,
     });
     // An explicit null is "not given", as in the schema's default.
     const explicitNull = await t.expectData<Page>(PAGE, { first: null, after: null });
@@ -97,7 +97,7 @@ describe('articles: a newest-first list in cursor pages', () => {
     expect(slugs).not.toContain(extra.slug);
     // The extra article stays: it now heads the list, and later tests allow for it.
     const { articles } = await t.expectData(PAGE, { first: 1 });
-    expect(articles.edges[0].node.slug).toBe(extra.slug);
+    expect(articles.edges[0]!.node.slug).toBe(extra.slug);
     expect(articles.totalCount).toBe(46);
   });
 

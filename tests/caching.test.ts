@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { keptFor } from '../src/http-cache/hooks.js';
 import { ResponseCache } from '../src/http-cache/response-cache.js';
 import type { ContentStore } from '../src/data/store.js';
-import { ADMIN, EDITOR, addPage, beijingTime, startHttpServer, type HttpTestServer } from './helpers.js';
+import { ADMIN, EDITOR, addPage, beijingTime, startHttpServer, type HttpTestServer, type SchemaAnswer } from './helpers.js';
 
 const ARTICLE_PAGE = `query ArticlePage($slug: String!) { article(slug: $slug) { id title version section { name }
   body { __typename ... on Paragraph { text } } hot: related(kind: HOT, first: 6) { title } } }`;
@@ -15,12 +15,12 @@ const SEARCH = `query Find($q: String!) { search(query: $q) { totalCount nodes {
 
 const TOKENS: Record<string, typeof EDITOR> = { 'editor-token': EDITOR, 'admin-token': ADMIN };
 
-interface Reply {
+interface Reply<T = SchemaAnswer> {
   status: number;
   cache: string | null;
   cacheControl: string | null;
   text: string;
-  body: { data?: any; errors?: { message: string; extensions?: Record<string, unknown> }[] };
+  body: { data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] };
 }
 
 describe('caching', () => {
@@ -32,13 +32,14 @@ describe('caching', () => {
     t = await startHttpServer({ tokens: { verify: async (token) => TOKENS[token] ?? null } });
     await addPage(t.store, { title: '另一篇文章：缓存测试', time: beijingTime(60), paragraphs: ['与种子文章无关的正文，讨论城市交通。'] });
     // The server's cache only learns of writes that go through it; these happened before any request.
-    const data = (await post(`{ articles(first: 2) { nodes { slug title } } section(slug: "yuanchuang") { id } }`)).body.data;
-    [otherSlug, seedSlug] = data.articles.nodes.map((n: { slug: string }) => n.slug);
+    const data = (await post(`{ articles(first: 2) { nodes { slug title } } section(slug: "yuanchuang") { id } }`)).body.data!;
+    otherSlug = data.articles.nodes[0]!.slug;
+    seedSlug = data.articles.nodes[1]!.slug;
     sectionId = data.section.id;
   });
   afterAll(() => t.close());
 
-  async function send(init: RequestInit & { url?: string }): Promise<Reply> {
+  async function send<T = SchemaAnswer>(init: RequestInit & { url?: string }): Promise<Reply<T>> {
     const response = await fetch(init.url ?? t.url, init);
     const text = await response.text();
     return {
@@ -46,30 +47,30 @@ describe('caching', () => {
       cache: response.headers.get('x-cache'),
       cacheControl: response.headers.get('cache-control'),
       text,
-      body: JSON.parse(text),
+      body: JSON.parse(text) as Reply<T>['body'],
     };
   }
-  function post(query: string, variables: Record<string, unknown> = {}, token?: string, extra: Record<string, string> = {}): Promise<Reply> {
-    return send({
+  function post<T = SchemaAnswer>(query: string, variables: Record<string, unknown> = {}, token?: string, extra: Record<string, string> = {}): Promise<Reply<T>> {
+    return send<T>({
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...extra },
       body: JSON.stringify({ query, variables }),
     });
   }
   async function edit(id: string, input: Record<string, unknown>) {
-    const { version } = (await post(`query($id: ID) { article(id: $id, preview: true) { version } }`, { id }, 'editor-token')).body.data.article;
+    const { version } = (await post(`query($id: ID) { article(id: $id, preview: true) { version } }`, { id }, 'editor-token')).body.data!.article;
     const reply = await post(
       `mutation($id: ID!, $v: Int!, $input: UpdateArticleInput!) { updateArticle(id: $id, expectedVersion: $v, input: $input) { article { title version } } }`,
       { id, v: version, input },
       'editor-token',
     );
     expect(reply.body.errors, reply.text).toBeUndefined();
-    return reply.body.data.updateArticle.article as { title: string; version: number };
+    return reply.body.data!.updateArticle.article as { title: string; version: number };
   }
   async function mutate(query: string, variables: Record<string, unknown>) {
     const reply = await post(query, variables, 'editor-token');
     expect(reply.body.errors, reply.text).toBeUndefined();
-    return reply.body.data;
+    return reply.body.data!;
   }
 
   describe('Cache-Control follows the policy', () => {
@@ -152,9 +153,9 @@ describe('caching', () => {
       const unknown = await get(params(false));
       expect(unknown.body.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
       expect(unknown.cache).toBeNull();
-      expect((await get(params(true))).body.data.article.title).toBeTruthy();
+      expect((await get(params(true))).body.data!.article.title).toBeTruthy();
       const first = await get(params(false));
-      expect(first.body.data.article.title).toBeTruthy();
+      expect(first.body.data!.article.title).toBeTruthy();
       expect(first.cacheControl).toBe('public, max-age=60, stale-if-error=3600');
       const second = await get(params(false));
       expect(second.cache).toBe('HIT');
@@ -168,19 +169,19 @@ describe('caching', () => {
 
   describe('invalidation', () => {
     it('never serves an edited title after the mutation returns', async () => {
-      const { id } = (await post(ARTICLE_ONLY, { slug: otherSlug })).body.data.article;
+      const { id } = (await post(ARTICLE_ONLY, { slug: otherSlug })).body.data!.article;
       for (const title of ['改过一次的标题', '改过两次的标题', '改过三次的标题']) {
         await post(ARTICLE_PAGE, { slug: otherSlug });
         expect((await post(ARTICLE_PAGE, { slug: otherSlug })).cache).toBe('HIT');
-        expect((await post(LIST)).body.data.articles.nodes.map((n: { title: string }) => n.title)).not.toContain(title);
+        expect((await post(LIST)).body.data!.articles.nodes.map((n: { title: string }) => n.title)).not.toContain(title);
         await edit(id, { title });
-        expect((await post(ARTICLE_PAGE, { slug: otherSlug })).body.data.article.title).toBe(title);
-        expect((await post(LIST)).body.data.articles.nodes.find((n: { id: string }) => n.id === id).title).toBe(title);
+        expect((await post(ARTICLE_PAGE, { slug: otherSlug })).body.data!.article.title).toBe(title);
+        expect((await post(LIST)).body.data!.articles.nodes.find((n: { id: string }) => n.id === id)!.title).toBe(title);
       }
     });
 
     it('does not serve a stale title even when reads race the edit', async () => {
-      const { id } = (await post(ARTICLE_ONLY, { slug: otherSlug })).body.data.article;
+      const { id } = (await post(ARTICLE_ONLY, { slug: otherSlug })).body.data!.article;
       let reading = true;
       // Readers keep the cache busy filling while edits land; responses that began before an edit
       // and finish after it must not be stored.
@@ -190,7 +191,7 @@ describe('caching', () => {
       try {
         for (let i = 0; i < 15; i++) {
           const { title } = await edit(id, { title: `并发编辑第${i}次` });
-          expect((await post(ARTICLE_ONLY, { slug: otherSlug })).body.data.article.title).toBe(title);
+          expect((await post(ARTICLE_ONLY, { slug: otherSlug })).body.data!.article.title).toBe(title);
         }
       } finally {
         reading = false;
@@ -199,7 +200,7 @@ describe('caching', () => {
     });
 
     it('drops only what an edit affects: another article stays cached', async () => {
-      const { id } = (await post(ARTICLE_ONLY, { slug: otherSlug })).body.data.article;
+      const { id } = (await post(ARTICLE_ONLY, { slug: otherSlug })).body.data!.article;
       await post(ARTICLE_ONLY, { slug: seedSlug });
       expect((await post(ARTICLE_ONLY, { slug: seedSlug })).cache).toBe('HIT');
       await edit(id, { title: '只改这一篇' });
@@ -210,13 +211,13 @@ describe('caching', () => {
     it('shows a newly published article in cached lists, searches and lookups, and hides a deleted one', async () => {
       const slug = 'cache-new-article';
       const missing = await post(ARTICLE_ONLY, { slug });
-      expect(missing.body.data.article).toBeNull();
+      expect(missing.body.data!.article).toBeNull();
       expect((await post(ARTICLE_ONLY, { slug })).cache).toBe('HIT');
-      const totalBefore = (await post(LIST)).body.data.articles.totalCount;
+      const totalBefore = (await post(LIST)).body.data!.articles.totalCount;
       expect((await post(LIST)).cache).toBe('HIT');
       await post(SEARCH, { q: '缓存失效' });
       // Another article's 最近更新 module lists its section's newest articles.
-      const latestOf = async (s: string) => (await post(LATEST_MODULE, { slug: s })).body.data.article.latest.map((i: { title: string }) => i.title);
+      const latestOf = async (s: string) => (await post<{ article: { latest: { title: string }[] } }>(LATEST_MODULE, { slug: s })).body.data!.article.latest.map((i: { title: string }) => i.title);
       await post(LATEST_MODULE, { slug: otherSlug });
       expect((await post(LATEST_MODULE, { slug: otherSlug })).cache).toBe('MISS');
       expect((await post(LATEST_MODULE, { slug: otherSlug })).cache).toBe('HIT');
@@ -227,20 +228,20 @@ describe('caching', () => {
       );
       const { id } = created.createArticle.article;
       // A draft changes nothing the public sees.
-      expect((await post(ARTICLE_ONLY, { slug })).body.data.article).toBeNull();
+      expect((await post(ARTICLE_ONLY, { slug })).body.data!.article).toBeNull();
       await mutate(`mutation($id: ID!) { publishArticle(id: $id, expectedVersion: 1) { article { version } } }`, { id });
 
-      expect((await post(ARTICLE_ONLY, { slug })).body.data.article).toMatchObject({ id, title: '缓存失效的新文章' });
-      const list = (await post(LIST)).body.data.articles;
+      expect((await post(ARTICLE_ONLY, { slug })).body.data!.article).toMatchObject({ id, title: '缓存失效的新文章' });
+      const list = (await post(LIST)).body.data!.articles;
       expect(list.totalCount).toBe(totalBefore + 1);
-      expect(list.nodes[0].id).toBe(id);
-      expect((await post(SEARCH, { q: '缓存失效' })).body.data.search.nodes.map((n: { article: { id: string } }) => n.article.id)).toContain(id);
+      expect(list.nodes[0]!.id).toBe(id);
+      expect((await post(SEARCH, { q: '缓存失效' })).body.data!.search.nodes.map((n: { article: { id: string } }) => n.article.id)).toContain(id);
       expect((await latestOf(otherSlug))[0]).toBe('缓存失效的新文章');
 
       await mutate(`mutation($id: ID!) { deleteArticle(id: $id, expectedVersion: 2) { article { version } } }`, { id });
-      expect((await post(ARTICLE_ONLY, { slug })).body.data.article).toBeNull();
-      expect((await post(LIST)).body.data.articles.totalCount).toBe(totalBefore);
-      expect((await post(SEARCH, { q: '缓存失效' })).body.data.search.nodes.map((n: { article: { id: string } }) => n.article.id)).not.toContain(id);
+      expect((await post(ARTICLE_ONLY, { slug })).body.data!.article).toBeNull();
+      expect((await post(LIST)).body.data!.articles.totalCount).toBe(totalBefore);
+      expect((await post(SEARCH, { q: '缓存失效' })).body.data!.search.nodes.map((n: { article: { id: string } }) => n.article.id)).not.toContain(id);
       expect(await latestOf(otherSlug)).not.toContain('缓存失效的新文章');
     });
 
@@ -250,12 +251,12 @@ describe('caching', () => {
       await mutate(`mutation($s: ID!) { setHotItems(section: $s, items: [{ title: "新的热点", url: "https://example.com/hot" }]) { items { title } } }`, {
         s: sectionId,
       });
-      expect((await post(ARTICLE_PAGE, { slug: seedSlug })).body.data.article.hot[0].title).toBe('新的热点');
+      expect((await post<{ article: { hot: { title: string }[] } }>(ARTICLE_PAGE, { slug: seedSlug })).body.data!.article.hot[0]!.title).toBe('新的热点');
 
       await post(ARTICLE_PAGE, { slug: seedSlug });
       const rename = await post(`mutation($id: ID!) { updateSection(id: $id, input: { name: "原创频道" }) { section { name } } }`, { id: sectionId }, 'admin-token');
       expect(rename.body.errors, rename.text).toBeUndefined();
-      expect((await post(ARTICLE_PAGE, { slug: seedSlug })).body.data.article.section.name).toBe('原创频道');
+      expect((await post(ARTICLE_PAGE, { slug: seedSlug })).body.data!.article.section.name).toBe('原创频道');
     });
 
     it('purges lists when a scheduled article’s time comes, with no write at that moment', async () => {
@@ -269,11 +270,11 @@ describe('caching', () => {
         id: created.createArticle.article.id,
         at,
       });
-      expect((await post(ARTICLE_ONLY, { slug })).body.data.article).toBeNull();
+      expect((await post(ARTICLE_ONLY, { slug })).body.data!.article).toBeNull();
       expect((await post(ARTICLE_ONLY, { slug })).cache).toBe('HIT');
       await new Promise((resolve) => setTimeout(resolve, 1800));
-      expect((await post(ARTICLE_ONLY, { slug })).body.data.article?.title).toBe('定时发布的文章');
-      expect((await post(LIST)).body.data.articles.nodes[0].title).toBe('定时发布的文章');
+      expect((await post(ARTICLE_ONLY, { slug })).body.data!.article?.title).toBe('定时发布的文章');
+      expect((await post(LIST)).body.data!.articles.nodes[0]!.title).toBe('定时发布的文章');
     });
   });
 });
@@ -308,7 +309,7 @@ describe('identical requests that miss together', () => {
     expect(t.queries.filter((q) => q.sql.includes('from "articles" where "slug"')).length).toBe(1);
     expect(replies.map((r) => r.cache).sort()).toEqual(['MISS', ...Array(7).fill('SHARED')]);
     expect(new Set(replies.map((r) => r.text)).size).toBe(1);
-    expect(JSON.parse(replies[0]!.text).data.article.title).toMatch(/元宇宙/);
+    expect(JSON.parse(replies[0]!.text).data!.article.title).toMatch(/元宇宙/);
   });
 });
 
@@ -339,7 +340,7 @@ describe('the edge: stored answers sent before Fastify', () => {
     const hits = await Promise.all([headline(), headline(), headline()]);
     expect(fastifySaw()).toBe(before);
     for (const hit of hits) expect(hit).toEqual({ status: 200, cache: 'HIT', cacheControl: 'public, max-age=60, stale-if-error=3600', text: first.text });
-    expect(JSON.parse(first.text).data.article.title).toMatch(/元宇宙/);
+    expect(JSON.parse(first.text).data!.article.title).toMatch(/元宇宙/);
   });
 
   it('leaves to Fastify what Fastify would refuse, stored answer or not', async () => {

@@ -16,7 +16,7 @@ describe('npm run corpus', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const corpus = (database: string, ...args: string[]) =>
-    run(process.execPath, ['--import', 'tsx', 'src/corpus/cli.ts', ...args], {
+    run(process.execPath, ['--import', 'tsx', 'src/tools/corpus/cli.ts', ...args], {
       env: { ...process.env, DATABASE_URL: `sqlite:${join(dir, database)}` },
     });
 

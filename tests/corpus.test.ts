@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { generatePages, type GeneratedPage } from '../src/corpus/generate.js';
+import { generatePages, type GeneratedPage } from '../src/tools/corpus/generate.js';
 import { parsePage, type ParsedPage } from '../src/ingest/parse-page.js';
 
 interface BankSection {

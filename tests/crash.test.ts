@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generatePages } from '../src/corpus/generate.js';
+import { generatePages } from '../src/tools/corpus/generate.js';
 import { openStore } from '../src/data/open-store.js';
 import { searchDocument } from '../src/data/search-document.js';
 import type { CreditRecord } from '../src/data/types.js';

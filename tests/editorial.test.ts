@@ -51,7 +51,14 @@ describe('the editor API', () => {
   /** Every public path by which an article could be reached. */
   async function publiclyReachable(article: Article): Promise<string[]> {
     const paths: string[] = [];
-    const data = await t.expectData(
+    const data = await t.expectData<{
+      byId: { id: string } | null;
+      bySlug: { id: string } | null;
+      articles: { nodes: { id: string }[] };
+      section: { articles: { nodes: { id: string }[] } };
+      search: { nodes: { article: { id: string } }[] };
+      seed: { related: { article: { id: string } | null }[] };
+    }>(
       `query($id: ID, $slug: String) {
         byId: article(id: $id) { id }
         bySlug: article(slug: $slug) { id }
@@ -289,7 +296,7 @@ describe('sections, hot items and page imports', () => {
 
   it('replaces the curated 热点 list the seed brought', async () => {
     const { section, articles } = await t.expectData(`{ section(slug: "yuanchuang") { id } articles(first: 1) { nodes { id slug } } }`);
-    const seed = articles.nodes[0];
+    const seed = articles.nodes[0]!;
     const items = [{ title: '编辑精选', summary: '精选的摘要', url: 'https://example.com/a' }, { article: seed.id }];
     const set = await t.expectData(
       `mutation($s: ID!, $items: [HotItemInput!]!) { setHotItems(section: $s, items: $items) { items { kind title summary url article { slug } } } }`,
@@ -320,7 +327,7 @@ describe('sections, hot items and page imports', () => {
     const first = await t.expectData(IMPORT, { pages: [good] }, EDITOR);
     expect(first.importPages.pages).toEqual([{ status: 'CREATED', article: { slug: expect.any(String), title: '通过接口导入', status: 'PUBLISHED' } }]);
     const again = await t.expectData(IMPORT, { pages: [good] }, EDITOR);
-    expect(again.importPages.pages[0].status).toBe('UNCHANGED');
+    expect(again.importPages.pages[0]!.status).toBe('UNCHANGED');
     expect(await count()).toBe(2);
   });
 });

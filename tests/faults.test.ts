@@ -19,8 +19,8 @@ import {
   type Instance,
   type PostgresCluster,
   type RedisServer,
-} from '../src/faults/infra.js';
-import { createArticles, measureRecovery, Ledger, post, QUERIES, savedArticle, warmUp, type Answer, type Target, type TrackedArticle } from '../src/faults/workload.js';
+} from '../src/tools/faults/infra.js';
+import { createArticles, measureRecovery, Ledger, post, QUERIES, savedArticle, warmUp, type Answer, type Target, type TrackedArticle } from '../src/tools/faults/workload.js';
 
 const REQUEST_TIMEOUT_MS = 3_000;
 /** Every read is answered or refused within the request deadline plus this. */

@@ -15,9 +15,10 @@ import { openStore } from '../src/data/open-store.js';
 import type { ContentStore, QueryEvent } from '../src/data/store.js';
 import { seedIfEmpty } from '../src/ingest/import-pages.js';
 import { parsePage } from '../src/ingest/parse-page.js';
+import type { Mutation, Query } from '../src/__generated__/resolvers-types.js';
 import { createApollo } from '../src/apollo.js';
 import { buildServer, type Server } from '../src/server.js';
-import { onPath, startRedis } from '../src/faults/infra.js';
+import { onPath, startRedis } from '../src/tools/faults/infra.js';
 
 export const SEED_DIR = new URL('../data/pages/', import.meta.url).pathname;
 export const SEED_FILE = join(SEED_DIR, '000_7c4c67a24975574d.txt');
@@ -111,12 +112,29 @@ async function withPostgres<T>(url: string, work: (client: pg.Client) => Promise
   }
 }
 
+/**
+ * `data` as a test reads it when it names no type of its own: the schema's types as codegen writes
+ * them, every field present and not null (a test that reads a field asserts it is there; one that
+ * selects a field under an alias names its type), and a DateTime as the string on the wire
+ * (codegen's resolver-side `Date | number` is the one scalar a `Date` fits).
+ */
+export type Answer<T> = Date extends T
+  ? string
+  : T extends readonly (infer Item)[]
+    ? Answer<Item>[]
+    : T extends object
+      ? { [K in keyof T]-?: Answer<NonNullable<T[K]>> }
+      : T;
+
+/** `data` of any operation on the schema, as a test reads it: see `Answer`. */
+export type SchemaAnswer = Answer<Query & Mutation>;
+
 export interface TestServer extends TestStore {
   apollo: ApolloServer<Context>;
   /** Runs an operation on the real schema and returns the whole result; `viewer` plays an editor token's holder. */
   execute(query: string | DocumentNode, variables?: Record<string, unknown>, viewer?: Viewer | null): Promise<FormattedExecutionResult>;
   /** Runs an operation and returns `data`, failing with the query and the whole body when there are errors. */
-  expectData<T = any>(query: string | DocumentNode, variables?: Record<string, unknown>, viewer?: Viewer | null): Promise<T>;
+  expectData<T = SchemaAnswer>(query: string | DocumentNode, variables?: Record<string, unknown>, viewer?: Viewer | null): Promise<T>;
   /** Runs an operation that must fail and returns its errors. */
   expectErrors(
     query: string | DocumentNode,

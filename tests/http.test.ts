@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addToken, TokenStore } from '../src/auth/tokens.js';
-import { serverCommand } from '../src/bench/server-command.js';
+import { serverCommand } from '../src/tools/bench/server-command.js';
 import { startHttpServer, startMainProcess, TEST_STORE, type HttpTestServer } from './helpers.js';
 
 const ARTICLES = '{ articles(first: 1) { totalCount nodes { title section { name } } } }';

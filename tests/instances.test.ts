@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisResponseCache } from '../src/http-cache/redis-cache.js';
 import { RedisGuard, type RedisClient } from '../src/http-cache/redis-guard.js';
 import { addToken } from '../src/auth/tokens.js';
-import { createFreshDatabase, startMainProcess, TEST_REDIS, TEST_STORE, useTestRedis, type MainProcess } from './helpers.js';
+import { createFreshDatabase, startMainProcess, TEST_REDIS, TEST_STORE, useTestRedis, type MainProcess, type SchemaAnswer } from './helpers.js';
 
 // Redis from TEST_REDIS_URL, or a private redis-server (see TEST_REDIS in helpers.ts). Each run
 // works under a key prefix of its own and deletes its keys afterwards.
@@ -107,7 +107,7 @@ describe.skipIf(TEST_REDIS === null)(`two instances sharing a ${TEST_STORE === '
       headers: { 'content-type': 'application/json', ...(authorization ? { authorization: `Bearer ${authorization}` } : {}) },
       body: JSON.stringify({ query, variables }),
     });
-    return { cache: response.headers.get('x-cache'), body: (await response.json()) as { data?: any; errors?: unknown[] } };
+    return { cache: response.headers.get('x-cache'), body: (await response.json()) as { data?: SchemaAnswer; errors?: unknown[] } };
   }
 
   it('report Redis in /ready', async () => {
@@ -123,7 +123,7 @@ describe.skipIf(TEST_REDIS === null)(`two instances sharing a ${TEST_STORE === '
 
   it('never let the other instance serve the old title once an edit through one has returned', async () => {
     for (const [writer, reader, title] of [[a, b, '从甲改的标题'], [b, a, '从乙改的标题'], [a, b, '再从甲改的标题']] as const) {
-      const before = (await post(reader, PAGE, { slug: SLUG })).body.data.article;
+      const before = (await post(reader, PAGE, { slug: SLUG })).body.data!.article;
       expect((await post(reader, PAGE, { slug: SLUG })).cache).toBe('HIT');
       const edit = await post(
         writer,
@@ -132,8 +132,8 @@ describe.skipIf(TEST_REDIS === null)(`two instances sharing a ${TEST_STORE === '
         token,
       );
       expect(edit.body.errors).toBeUndefined();
-      expect((await post(reader, PAGE, { slug: SLUG })).body.data.article).toMatchObject({ title, version: before.version + 1 });
-      expect((await post(writer, PAGE, { slug: SLUG })).body.data.article.title).toBe(title);
+      expect((await post(reader, PAGE, { slug: SLUG })).body.data!.article).toMatchObject({ title, version: before.version + 1 });
+      expect((await post(writer, PAGE, { slug: SLUG })).body.data!.article.title).toBe(title);
     }
   });
 

@@ -29,7 +29,7 @@ describe('related content beside an article', () => {
   const slugs: Record<string, string> = {};
   beforeAll(async () => {
     t = await createTestServer();
-    seed = (await t.expectData(`{ articles(first: 1) { nodes { slug } } }`)).articles.nodes[0].slug;
+    seed = (await t.expectData(`{ articles(first: 1) { nodes { slug } } }`)).articles.nodes[0]!.slug;
     const pages = [
       {
         key: 'llama',
@@ -149,14 +149,14 @@ describe('keywords', () => {
 
   it('gives the untagged seed its topics, as the article writes them', async () => {
     const { articles } = await t.expectData(`{ articles(first: 1) { nodes { tags { name } keywords(first: 10) } } }`);
-    const [seed] = articles.nodes;
+    const seed = articles.nodes[0]!;
     expect(seed.tags).toEqual([]);
     expect(seed.keywords).toHaveLength(10);
     expect(seed.keywords.slice(0, 2)).toEqual(['Meta', '元宇宙']);
     expect(seed.keywords).toEqual(expect.arrayContaining(['DINO', '深度学习', '大语言模型']));
     // No stop words, adverbs, numbers or single characters.
     for (const word of ['的', '了', '其实', '2023', '我们', '图']) expect(seed.keywords).not.toContain(word);
-    const all = (await t.expectData(`{ articles(first: 1) { nodes { keywords(first: 20) } } }`)).articles.nodes[0].keywords;
+    const all = (await t.expectData(`{ articles(first: 1) { nodes { keywords(first: 20) } } }`)).articles.nodes[0]!.keywords;
     expect(all).toEqual(expect.arrayContaining(['LLaMA', 'SAM', 'GPT']));
   });
 

@@ -3,8 +3,8 @@ import { generate } from '@graphql-codegen/cli';
 import { isEnumType, isInputObjectType, isInterfaceType, isObjectType, isUnionType, isScalarType } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import config from '../codegen.js';
-import { DEFAULT_PAGE_SIZE } from '../src/pagination.js';
-import { DEFAULT_RELATED } from '../src/related.js';
+import { DEFAULT_PAGE_SIZE } from '../src/providers/lists.js';
+import { DEFAULT_RELATED } from '../src/providers/related.js';
 import { buildSchema } from '../src/schema.js';
 
 const schema = buildSchema();

@@ -53,7 +53,7 @@ describe('search in Chinese', () => {
   let seed: string;
   beforeAll(async () => {
     t = await createTestServer();
-    seed = (await t.expectData(`{ articles(first: 1) { nodes { slug } } }`)).articles.nodes[0].slug;
+    seed = (await t.expectData(`{ articles(first: 1) { nodes { slug } } }`)).articles.nodes[0]!.slug;
     let minute = 0;
     for (const { title, body, section } of LABELLED) {
       await addPage(t.store, { title, paragraphs: body, time: beijingTime(minute++), sections: ['首页', section] });

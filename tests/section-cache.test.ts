@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SectionCache, SectionCachingStore, NEWEST_KEPT } from '../src/data/decorators/section-cache.js';
 import type { SectionRecord } from '../src/data/types.js';
-import { ADMIN, EDITOR, addPage, beijingTime, createTestStore, startHttpServer, type HttpTestServer, type TestStore } from './helpers.js';
+import { ADMIN, EDITOR, addPage, beijingTime, createTestStore, startHttpServer, type HttpTestServer, type SchemaAnswer, type TestStore } from './helpers.js';
 
 const ARTICLE_PAGE = `query ArticlePage($slug: String!) { article(slug: $slug) { title section { name path { name } }
   hot: related(kind: HOT, first: 6) { title } latest: related(kind: LATEST, first: 3) { title } } }`;
@@ -28,21 +28,21 @@ describe('the section cache, with no response cache in front of it', () => {
       const { slug } = await addPage(t.store, { title: `分区缓存第${i}篇`, time: beijingTime(10 * (i + 1)), paragraphs: [`第${i}篇的正文。`] });
       slugs.push(slug);
     }
-    sectionId = (await post(`{ section(slug: "yuanchuang") { id } }`)).data.section.id;
+    sectionId = (await post(`{ section(slug: "yuanchuang") { id } }`)).data!.section.id;
   });
   afterAll(() => t.close());
 
-  async function post(query: string, variables: Record<string, unknown> = {}, token?: string): Promise<{ data?: any; errors?: unknown[] }> {
+  async function post<T = SchemaAnswer>(query: string, variables: Record<string, unknown> = {}, token?: string): Promise<{ data?: T; errors?: unknown[] }> {
     const response = await fetch(t.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
       body: JSON.stringify({ query, variables }),
     });
-    const body = (await response.json()) as { data?: any; errors?: unknown[] };
+    const body = (await response.json()) as { data?: T; errors?: unknown[] };
     expect(body.errors, JSON.stringify(body)).toBeUndefined();
     return body;
   }
-  const page = async (slug: string): Promise<Page> => (await post(ARTICLE_PAGE, { slug })).data.article;
+  const page = async (slug: string): Promise<Page> => (await post<{ article: Page }>(ARTICLE_PAGE, { slug })).data!.article;
   const mutate = (query: string, variables: Record<string, unknown>, token = 'editor-token') => post(query, variables, token);
 
   it('reads the section tree, the teasers and the section’s newest articles once for every page of the section', async () => {
@@ -66,7 +66,7 @@ describe('the section cache, with no response cache in front of it', () => {
     expect((await page(slugs[0]!)).section.name).toBe('原创栏目');
 
     // An article shown in another page's 最近更新 module, retitled.
-    const { id, version } = (await post(`query($slug: String) { article(slug: $slug, preview: true) { id version } }`, { slug: slugs[3] }, 'editor-token')).data
+    const { id, version } = (await post(`query($slug: String) { article(slug: $slug, preview: true) { id version } }`, { slug: slugs[3] }, 'editor-token')).data!
       .article;
     await mutate(`mutation($id: ID!, $v: Int!) { updateArticle(id: $id, expectedVersion: $v, input: { title: "改了标题的第3篇" }) { article { version } } }`, {
       id,
@@ -80,7 +80,7 @@ describe('the section cache, with no response cache in front of it', () => {
     const created = await mutate(`mutation($input: CreateArticleInput!) { createArticle(input: $input) { article { id } } }`, {
       input: { title: '分区缓存的新文章', slug: 'section-cache-new', section: sectionId, body: [{ paragraph: '新文章正文。' }] },
     });
-    const { id } = created.data.createArticle.article;
+    const { id } = created.data!.createArticle.article;
     await mutate(`mutation($id: ID!) { publishArticle(id: $id, expectedVersion: 1) { article { version } } }`, { id });
     expect((await page(slugs[0]!)).latest[0]!.title).toBe('分区缓存的新文章');
 
@@ -94,7 +94,7 @@ describe('the section cache, with no response cache in front of it', () => {
     });
     const at = new Date(Date.now() + 1500).toISOString();
     await mutate(`mutation($id: ID!, $at: DateTime) { publishArticle(id: $id, expectedVersion: 1, at: $at) { article { version } } }`, {
-      id: created.data.createArticle.article.id,
+      id: created.data!.createArticle.article.id,
       at,
     });
     expect((await page(slugs[0]!)).latest.map((i) => i.title)).not.toContain('分区缓存的定时文章');
@@ -121,7 +121,7 @@ describe('SECTION_CACHE_RECORDS=0', () => {
           body: JSON.stringify({ query: '{ articles(first: 1) { nodes { section { name } } } }' }),
         });
         const text = await response.text();
-        expect(JSON.parse(text).data.articles.nodes[0].section.name, text).toBe('原创');
+        expect(JSON.parse(text).data!.articles.nodes[0].section.name, text).toBe('原创');
         return t.queries.filter((q) => /from "sections"/.test(q.sql)).length;
       };
       expect(await ask()).toBe(1);

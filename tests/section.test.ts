@@ -32,7 +32,7 @@ describe('sections: the breadcrumb tree', () => {
   it('lists every section in tree order', async () => {
     const data = await t.expectData(`{ sections { name path { name } } }`);
     expect(data.sections.map((s: { name: string }) => s.name)).toEqual(['首页', '原创', '深度', '科技']);
-    expect(data.sections[2].path.map((s: { name: string }) => s.name)).toEqual(['首页', '原创', '深度']);
+    expect(data.sections[2]!.path.map((s: { name: string }) => s.name)).toEqual(['首页', '原创', '深度']);
   });
 
   it("pages a section's articles including those of the sections under it", async () => {

@@ -5,7 +5,7 @@ import { RedisResponseCache } from '../src/http-cache/redis-cache.js';
 import { RedisGuard, RedisUnavailableError, type RedisClient } from '../src/http-cache/redis-guard.js';
 import type { CachedResponse } from '../src/http-cache/response-cache.js';
 import { SharedPurges } from '../src/http-cache/shared-purges.js';
-import { onPath, startRedis, TcpRelay, type RedisServer } from '../src/faults/infra.js';
+import { onPath, startRedis, TcpRelay, type RedisServer } from '../src/tools/faults/infra.js';
 import { createTestStore, type TestStore } from './helpers.js';
 
 // A private redis-server on a free port, frozen, killed and cut off on purpose; never the machine's own.

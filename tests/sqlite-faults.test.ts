@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addToken } from '../src/auth/tokens.js';
-import { pageText, startMainProcess, type MainProcess } from './helpers.js';
+import { pageText, startMainProcess, type MainProcess, type SchemaAnswer } from './helpers.js';
 
 const run = promisify(execFile);
 
@@ -91,7 +91,7 @@ async function stop(instance: MainProcess | undefined): Promise<number | null | 
 }
 
 interface GraphQLBody {
-  data?: any;
+  data?: SchemaAnswer;
   errors?: { message: string; extensions?: { code?: string } }[];
 }
 
@@ -109,7 +109,7 @@ async function post(instance: MainProcess, query: string, variables: Record<stri
 async function sectionOf(instance: MainProcess): Promise<string> {
   const sections = await post(instance, `{ sections { id slug } }`);
   expect(sections.body.errors, sections.text).toBeUndefined();
-  return sections.body.data.sections[0].id;
+  return sections.body.data!.sections[0]!.id;
 }
 
 /** The shipped seed page's article. */
@@ -154,7 +154,7 @@ describe('the SQLite store on a disk that fills up', () => {
         const created = await post(server!, CREATE, { input: draft(n, sectionId) }, token);
         expect(created.status, created.text).toBe(200);
         expect(created.body.errors, created.text).toBeUndefined();
-        acknowledged.push(created.body.data.createArticle.article.id);
+        acknowledged.push(created.body.data!.createArticle.article.id);
       }
 
       const filler = join(disk!.dir, 'filler');
@@ -180,7 +180,7 @@ describe('the SQLite store on a disk that fills up', () => {
       const read = await post(server!, PUBLIC_READ, { slug: SEED_SLUG });
       expect(read.status, read.text).toBe(200);
       expect(read.body.errors, read.text).toBeUndefined();
-      expect(read.body.data.article.title, read.text).toBeTruthy();
+      expect(read.body.data!.article.title, read.text).toBeTruthy();
       for (const id of acknowledged) {
         const found = await post(server!, BY_ID, { id }, token);
         expect(found.body.data?.article?.id, found.text).toBe(id);
@@ -191,7 +191,7 @@ describe('the SQLite store on a disk that fills up', () => {
       const retried = await post(server!, CREATE, { input: draft(4, sectionId) }, token);
       expect(retried.status, retried.text).toBe(200);
       expect(retried.body.errors, retried.text).toBeUndefined();
-      acknowledged.push(retried.body.data.createArticle.article.id);
+      acknowledged.push(retried.body.data!.createArticle.article.id);
 
       // Everything acknowledged is in the store, as a new process finds it.
       expect(await stop(server), server!.output()).toBe(0);
@@ -243,8 +243,8 @@ describe('the SQLite store on a read-only mount', () => {
     const read = await post(server, PUBLIC_READ, { slug: SEED_SLUG });
     expect(read.status, read.text).toBe(200);
     expect(read.body.errors, read.text).toBeUndefined();
-    expect(read.body.data.articles.totalCount, read.text).toBe(1);
-    expect(read.body.data.article.title, read.text).toBeTruthy();
+    expect(read.body.data!.articles.totalCount, read.text).toBe(1);
+    expect(read.body.data!.article.title, read.text).toBeTruthy();
 
     const refused = await post(server, CREATE, { input: draft(1, await sectionOf(server)) }, token);
     expect(refused.status, refused.text).toBe(503);

@@ -1,6 +1,7 @@
 // npm run token -- create NAME --role EDITOR|ADMIN | list | revoke NAME: manages the editor tokens file
 // (NEWSGRAPH_TOKENS_FILE). A new token goes to stdout once; everything else goes to stderr.
 import { parseArgs } from 'node:util';
+import { runCli } from '../cli.js';
 import { loadConfig } from '../config.js';
 import { addToken, isRole, listTokens, revokeToken } from './tokens.js';
 
@@ -80,10 +81,4 @@ function usage(error: unknown): number {
   return 2;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runCli(main);

@@ -1,8 +1,7 @@
 // npm run import -- PATH...: imports page-text files (or folders of them) into the configured store;
 // npm run import -- FILE.jsonl: loads an export (npm run export) into the configured, empty store.
-import { ConfigError, loadConfig } from '../config.js';
+import { runCli, withStore } from '../cli.js';
 import { StoreNotEmptyError, storeFailureKind, type StoreFailureKind } from '../data/errors.js';
-import { openStore } from '../data/open-store.js';
 import type { ContentStore } from '../data/store.js';
 import { collectPageFiles, importFiles } from './import-pages.js';
 import { describeCounts, importFromFile, TransferFileError } from './transfer-file.js';
@@ -54,10 +53,7 @@ async function main(argv: string[]): Promise<number> {
     console.error('       npm run import -- FILE.jsonl (an export from npm run export, into an empty store)');
     return 2;
   }
-  const config = loadConfig(process.env);
-  const store = openStore(config.database, { bulk: true });
-  try {
-    await store.migrate();
+  return withStore(async (store) => {
     if (argv.length === 1 && argv[0]!.endsWith('.jsonl')) return await importExport(store, argv[0]!);
     const { files, missing } = await collectPageFiles(argv);
     for (const path of missing) console.error(`${path}: no such file or directory`);
@@ -87,15 +83,7 @@ async function main(argv: string[]): Promise<number> {
       `${files.length} file(s): ${counts.created} created, ${counts.updated} updated, ${counts.unchanged} unchanged, ${counts.failed} failed`,
     );
     return counts.failed > 0 ? 1 : 0;
-  } finally {
-    await store.close();
-  }
+  });
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : error);
-    process.exit(1);
-  },
-);
+runCli(main);

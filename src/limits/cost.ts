@@ -1,7 +1,8 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError, Kind, visit, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { Kind, visit, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 import type { Context } from '../context.js';
+import { costOverBudget } from '../errors.js';
 
 /**
  * Every field costs 1 plus what it selects; a field that returns a page or a
@@ -83,9 +84,7 @@ export function costLimitPlugin(budget: number): ApolloServerPlugin<Context> {
             return;
           }
           if (cost > budget) {
-            throw new GraphQLError(`this operation's estimated cost is ${cost}, over the budget of ${budget}: ask for fewer items per page or fewer nested lists`, {
-              extensions: { code: 'GRAPHQL_VALIDATION_FAILED', cost, budget, http: { status: 400 } },
-            });
+            throw costOverBudget(cost, budget);
           }
         },
       };

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import { setTimeout } from 'node:timers/promises';
+import { rateLimited } from '../errors.js';
 
 /**
  * Statuses that mean "the client sent something we refuse": malformed or
@@ -62,17 +63,8 @@ export function limitRefusals(
       held++;
       await setTimeout(Math.min(delayMs, tally.resetAt - now)).finally(() => held--);
     }
-    await reply
-      .code(429)
-      .header('retry-after', String(seconds))
-      .send({
-        errors: [
-          {
-            message: `too many refused requests from this client: ${max} within ${windowMs / 1000} s; try again in ${seconds} s`,
-            extensions: { code: 'RATE_LIMITED', retryAfterSeconds: seconds },
-          },
-        ],
-      });
+    const refusal = rateLimited({ max, windowMs, seconds });
+    await reply.code(refusal.status).header('retry-after', String(seconds)).send(refusal.body);
   });
 
   http.addHook('onResponse', async (request, reply) => {

@@ -1,8 +1,6 @@
 import type { ArticleResolvers } from '../__generated__/resolvers-types.js';
-import { DEFAULT_KEYWORDS, MAX_KEYWORDS } from '../data/keywords.js';
-import { checkCount } from '../pagination.js';
-import { requireRole } from '../editorial.js';
-import { relatedItems } from '../related.js';
+import { articleKeywords, articleRevisions } from '../providers/articles.js';
+import { relatedItems } from '../providers/related.js';
 
 /** DRAFT, or PUBLISHED, which reads SCHEDULED while its time has not come. */
 export function articleStatus(article: { status: 'DRAFT' | 'PUBLISHED'; publishedAt: number }): 'DRAFT' | 'SCHEDULED' | 'PUBLISHED' {
@@ -16,10 +14,7 @@ export const Article: ArticleResolvers = {
   // Token names are the newsroom's business, not the public's.
   createdBy: (article, _, { viewer }) => (viewer ? article.createdBy : null),
   updatedBy: (article, _, { viewer }) => (viewer ? article.updatedBy : null),
-  revisions: (article, _, context) => {
-    requireRole(context);
-    return context.store.listRevisions({ articleId: article.id });
-  },
+  revisions: (article, _, context) => articleRevisions(context, article),
   source: (article) => (article.sourceName === null ? null : { name: article.sourceName, url: article.sourceUrl }),
   section: async (article, _, { loaders }) => {
     const section = (await loaders.sections()).byId.get(article.sectionId);
@@ -28,7 +23,6 @@ export const Article: ArticleResolvers = {
   },
   credits: (article, _, { loaders }) => loaders.creditsByArticleId.load(article.id),
   tags: (article, _, { loaders }) => loaders.tagsByArticleId.load(article.id),
-  keywords: async (article, { first }, { loaders }) =>
-    (await loaders.keywords.load(article)).display.slice(0, checkCount(first, { fallback: DEFAULT_KEYWORDS, max: MAX_KEYWORDS })),
-  related: (article, { kind, first }, context) => relatedItems(context, article, kind, first),
+  keywords: (article, args, context) => articleKeywords(context, article, args),
+  related: (article, args, context) => relatedItems(context, article, args),
 };

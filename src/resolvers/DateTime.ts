@@ -1,4 +1,5 @@
-import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+import { GraphQLScalarType, Kind } from 'graphql';
+import { scalarError } from '../errors.js';
 
 const BEIJING_OFFSET_MS = 8 * 3600_000;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
@@ -12,10 +13,10 @@ export function formatBeijing(ms: number): string {
 
 function parse(value: unknown): Date {
   if (typeof value !== 'string' || !RFC3339.test(value)) {
-    throw new GraphQLError(`DateTime must be an RFC 3339 string with an offset, such as 2023-04-23T09:40:36+08:00`);
+    throw scalarError(`DateTime must be an RFC 3339 string with an offset, such as 2023-04-23T09:40:36+08:00`);
   }
   const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw new GraphQLError(`DateTime "${value}" is not a real date`);
+  if (Number.isNaN(date.getTime())) throw scalarError(`DateTime "${value}" is not a real date`);
   return date;
 }
 
@@ -33,12 +34,12 @@ export const DateTime = new GraphQLScalarType<Date, string>({
   ].join('\n'),
   serialize(value) {
     const ms = value instanceof Date ? value.getTime() : value;
-    if (typeof ms !== 'number' || !Number.isFinite(ms)) throw new GraphQLError(`cannot serialize ${String(value)} as DateTime`);
+    if (typeof ms !== 'number' || !Number.isFinite(ms)) throw scalarError(`cannot serialize ${String(value)} as DateTime`);
     return formatBeijing(ms);
   },
   parseValue: parse,
   parseLiteral(ast) {
-    if (ast.kind !== Kind.STRING) throw new GraphQLError('DateTime must be given as a string', { nodes: ast });
+    if (ast.kind !== Kind.STRING) throw scalarError('DateTime must be given as a string', ast);
     return parse(ast.value);
   },
 });

@@ -1,39 +1,28 @@
 import type { MutationResolvers } from '../__generated__/resolvers-types.js';
 import {
-  articleEdits,
-  changeArticle,
   createArticle,
-  createSection,
-  importPages,
-  moveSection,
-  revisionSnapshot,
-  setHotItems,
-  updateSection,
-} from '../editorial.js';
+  deleteArticle,
+  publishArticle,
+  restoreArticle,
+  restoreRevision,
+  unpublishArticle,
+  updateArticle,
+} from '../providers/editing/articles.js';
+import { importPages } from '../providers/editing/pages.js';
+import { createSection, moveSection, updateSection } from '../providers/editing/sections.js';
+import { setHotItems } from '../providers/editing/teasers.js';
 
 export const Mutation: MutationResolvers = {
-  createArticle: async (_, { input }, context) => ({ article: await createArticle(context, input) }),
-  updateArticle: async (_, { id, expectedVersion, input }, context) => ({
-    article: await changeArticle(context, { id, expectedVersion }, articleEdits.update(input)),
-  }),
-  publishArticle: async (_, { id, expectedVersion, at }, context) => ({
-    article: await changeArticle(context, { id, expectedVersion }, articleEdits.publish(at)),
-  }),
-  unpublishArticle: async (_, { id, expectedVersion }, context) => ({
-    article: await changeArticle(context, { id, expectedVersion }, articleEdits.unpublish()),
-  }),
-  deleteArticle: async (_, { id, expectedVersion }, context) => ({
-    article: await changeArticle(context, { id, expectedVersion }, articleEdits.delete()),
-  }),
-  restoreArticle: async (_, { id, expectedVersion }, context) => ({
-    article: await changeArticle(context, { id, expectedVersion }, articleEdits.restore()),
-  }),
-  restoreRevision: async (_, { id, revision, expectedVersion }, context) => ({
-    article: await changeArticle(context, { id, expectedVersion }, () => revisionSnapshot(context, id, revision)),
-  }),
-  createSection: async (_, { input }, context) => ({ section: await createSection(context, input) }),
-  updateSection: async (_, { id, input }, context) => ({ section: await updateSection(context, id, input) }),
-  moveSection: async (_, { id, parent }, context) => ({ section: await moveSection(context, id, parent) }),
-  setHotItems: async (_, { section, items }, context) => ({ items: await setHotItems(context, section, items) }),
-  importPages: async (_, { pages }, context) => ({ pages: await importPages(context, pages) }),
+  createArticle: async (_, args, context) => ({ article: await createArticle(context, args) }),
+  updateArticle: async (_, args, context) => ({ article: await updateArticle(context, args) }),
+  publishArticle: async (_, args, context) => ({ article: await publishArticle(context, args) }),
+  unpublishArticle: async (_, args, context) => ({ article: await unpublishArticle(context, args) }),
+  deleteArticle: async (_, args, context) => ({ article: await deleteArticle(context, args) }),
+  restoreArticle: async (_, args, context) => ({ article: await restoreArticle(context, args) }),
+  restoreRevision: async (_, args, context) => ({ article: await restoreRevision(context, args) }),
+  createSection: async (_, args, context) => ({ section: await createSection(context, args) }),
+  updateSection: async (_, args, context) => ({ section: await updateSection(context, args) }),
+  moveSection: async (_, args, context) => ({ section: await moveSection(context, args) }),
+  setHotItems: async (_, args, context) => ({ items: await setHotItems(context, args) }),
+  importPages: async (_, args, context) => ({ pages: await importPages(context, args) }),
 };

@@ -1,7 +1,6 @@
 import type { SectionResolvers } from '../__generated__/resolvers-types.js';
 import { pathOf } from '../data/loaders.js';
-import { allowPreview } from '../editorial.js';
-import { pageArticles } from '../pagination.js';
+import { pageArticles } from '../providers/lists.js';
 import { isArgumentGiven } from './arguments.js';
 
 export const Section: SectionResolvers = {
@@ -10,9 +9,5 @@ export const Section: SectionResolvers = {
   children: async (section, _, { loaders }) => (await loaders.sections()).children.get(section.id) ?? [],
   path: async (section, _, { loaders }) => pathOf(await loaders.sections(), section),
   articles: (section, args, context, info) =>
-    pageArticles(context, args, {
-      firstGiven: isArgumentGiven(info, 'first'),
-      withinSectionId: section.id,
-      includeHidden: allowPreview(context, args.preview),
-    }),
+    pageArticles(context, args, { firstGiven: isArgumentGiven(info, 'first'), withinSectionId: section.id }),
 };

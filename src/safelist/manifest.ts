@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
-import { GraphQLError, parse, print, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, visit } from 'graphql';
+import { parse, print, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, visit } from 'graphql';
 import type { Context } from '../context.js';
+import { notInSafelist } from '../errors.js';
 
 /** Apollo's persisted query manifest: the format its tooling writes and its router reads. */
 export interface SafelistManifest {
@@ -90,9 +91,7 @@ export function safelistPlugin(manifest: SafelistManifest): ApolloServerPlugin<C
         // (Thrown from didResolveSource, Apollo answers 500; here it is a 400 like any refusal before running.)
         async didResolveOperation({ queryHash }) {
           if (!allowed.has(queryHash)) {
-            throw new GraphQLError('this server runs only the operations on its safelist; this one is not on it', {
-              extensions: { code: 'OPERATION_NOT_IN_SAFELIST', http: { status: 400 } },
-            });
+            throw notInSafelist();
           }
         },
       };

@@ -12,3 +12,7 @@ export function formatMs(ms: number): string {
 export function formatBytes(bytes: number): string {
   return bytes > 1 << 30 ? `${(bytes / (1 << 30)).toFixed(2)} GiB` : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
 }
+
+export function formatPercent(ratio: number): string {
+  return `${(ratio * 100).toFixed(1)}%`;
+}

@@ -29,7 +29,7 @@ const key = (method: string, path: string, body: string) => `${method} ${path}\n
 
 async function main(): Promise<void> {
   const file = process.argv[2];
-  if (!file || !process.send) throw new Error('usage: started by src/bench/http.ts with an answers file and an IPC channel');
+  if (!file || !process.send) throw new Error('usage: started by src/tools/bench/http.ts with an answers file and an IPC channel');
   const answers = new Map<string, Answer>();
   for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
     if (line === '') continue;

@@ -1,8 +1,8 @@
 // Worker thread of `npm run corpus`: generates, parses and prepares one chunk of pages at a time,
 // so segmentation runs beside the thread that writes to the store.
 import { parentPort } from 'node:worker_threads';
-import { preparePage } from '../data/prepare-page.js';
-import { parsePage } from '../ingest/parse-page.js';
+import { preparePage } from '../../data/prepare-page.js';
+import { parsePage } from '../../ingest/parse-page.js';
 import { generatePages } from './generate.js';
 
 export interface ChunkRequest {

@@ -2,10 +2,10 @@
 // whole GraphQL layer (parse, validate, execute, serialize) on the configured store.
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
-import { loadConfig } from '../config.js';
-import { createContext } from '../context.js';
-import { openStore } from '../data/open-store.js';
-import { createApollo } from '../apollo.js';
+import { loadConfig } from '../../config.js';
+import { createContext } from '../../context.js';
+import { openStore } from '../../data/open-store.js';
+import { createApollo } from '../../apollo.js';
 import { formatBytes, formatMs, percentiles } from './stats.js';
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 300);

@@ -1,19 +1,17 @@
-import type { Context } from './context.js';
-import { descendantIds } from './data/loaders.js';
-import type { ArticleFilterQuery, ArticleKey, SortOrder } from './data/store.js';
-import type { ArticleRecord } from './data/types.js';
-import { badUserInput } from './errors.js';
+import type { ArticleFilter, PageInfo, QueryArticlesArgs, SectionArticlesArgs } from '../__generated__/resolvers-types.js';
+import type { Context } from '../context.js';
+import { descendantIds } from '../data/loaders.js';
+import type { ArticleFilterQuery, ArticleKey, SortOrder } from '../data/store.js';
+import type { ArticleRecord } from '../data/types.js';
+import { badUserInput } from '../errors.js';
+import { allowPreview } from './access.js';
+
+// Article lists: filters, counts, keyset cursors and the one PageInfo every
+// connection (article lists and search alike) is built with.
 
 export const MAX_PAGE_SIZE = 100;
 /** The schema's default for `first`; an explicit null means the same. */
 export const DEFAULT_PAGE_SIZE = 20;
-
-export interface PageInfoModel {
-  hasNextPage: boolean;
-  hasPreviousPage: boolean;
-  startCursor: string | null;
-  endCursor: string | null;
-}
 
 export interface ArticleEdgeModel {
   cursor: string;
@@ -24,27 +22,19 @@ export interface ArticleEdgeModel {
 export interface ArticlePage {
   edges: ArticleEdgeModel[];
   nodes: ArticleRecord[];
-  pageInfo: PageInfoModel;
+  pageInfo: PageInfo;
   totalCount: () => Promise<number>;
 }
 
-/** The GraphQL `ArticleFilter` input. */
-export interface ArticleFilterInput {
-  section?: string | null;
-  tag?: string | null;
-  credit?: string | null;
-  publishedAt?: { from?: Date | null; to?: Date | null } | null;
-}
-
-export type ArticleOrderInput = 'PUBLISHED_AT_DESC' | 'PUBLISHED_AT_ASC';
-
-export interface ArticleListArgs {
-  filter?: ArticleFilterInput | null;
-  orderBy?: ArticleOrderInput | null;
-  first?: number | null;
-  after?: string | null;
-  last?: number | null;
-  before?: string | null;
+/**
+ * A connection's PageInfo: whether items lie beyond the page on either side,
+ * and the cursors of its first and last edges.
+ */
+export function pageInfoOf(
+  edges: readonly { cursor: string }[],
+  { hasNextPage, hasPreviousPage }: { hasNextPage: boolean; hasPreviousPage: boolean },
+): PageInfo {
+  return { hasNextPage, hasPreviousPage, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null };
 }
 
 const CURSOR = /^a1:(\d{1,15}):(\d{1,15})$/;
@@ -85,7 +75,7 @@ export function checkCount(
  */
 export async function resolveFilter(
   context: Context,
-  input: ArticleFilterInput | null | undefined,
+  input: ArticleFilter | null | undefined,
   { withinSectionId, includeHidden = false }: { withinSectionId?: string; includeHidden?: boolean } = {},
 ): Promise<ArticleFilterQuery> {
   const filter: ArticleFilterQuery = includeHidden ? { includeHidden } : {};
@@ -107,14 +97,17 @@ export async function resolveFilter(
 }
 
 /**
- * One page of articles. `firstGiven` says whether the client wrote `first`
- * itself: its schema default must not turn a `last` request into a mixed one.
+ * One page of articles (`Query.articles`, `Section.articles` within that
+ * section's subtree); `preview` is for editors only. `firstGiven` says whether
+ * the client wrote `first` itself: its schema default must not turn a `last`
+ * request into a mixed one.
  */
 export async function pageArticles(
   context: Context,
-  args: ArticleListArgs,
-  { firstGiven, withinSectionId, includeHidden }: { firstGiven: boolean; withinSectionId?: string; includeHidden?: boolean },
+  args: QueryArticlesArgs | SectionArticlesArgs,
+  { firstGiven, withinSectionId }: { firstGiven: boolean; withinSectionId?: string },
 ): Promise<ArticlePage> {
+  const includeHidden = allowPreview(context, args.preview);
   const backwards = args.last != null;
   if (backwards && firstGiven && args.first != null) {
     throw badUserInput('give "first" or "last", not both', 'last');
@@ -146,13 +139,8 @@ export async function pageArticles(
   return {
     edges,
     nodes,
-    pageInfo: {
-      // Relay lets the far side be approximate: a cursor given on that side means items lie beyond it.
-      hasNextPage: backwards ? before !== null : more,
-      hasPreviousPage: backwards ? more : after !== null,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
-    },
+    // Relay lets the far side be approximate: a cursor given on that side means items lie beyond it.
+    pageInfo: pageInfoOf(edges, { hasNextPage: backwards ? before !== null : more, hasPreviousPage: backwards ? more : after !== null }),
     totalCount: () => loaders.articleCount.load(filter),
   };
 }

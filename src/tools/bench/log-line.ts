@@ -3,7 +3,7 @@
 // destination (src/logging.ts). Run with standard output sent somewhere that reads it
 // (`npm run bench:log-line > /dev/null`); it prints to standard error.
 import pino from 'pino';
-import { standardOutputLog } from '../logging.js';
+import { standardOutputLog } from '../../logging.js';
 
 const LINES = 200_000;
 const ROUNDS = 3;

@@ -10,10 +10,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
-import { formatBeijing } from '../resolvers/DateTime.js';
+import { formatBeijing } from '../../resolvers/DateTime.js';
 import type { Selectable } from 'kysely';
-import type { ArticlesTable } from '../data/tables.js';
-import type { ContentBlock } from '../data/types.js';
+import type { ArticlesTable } from '../../data/tables.js';
+import type { ContentBlock } from '../../data/types.js';
 import { cpuMs, freePort, serverCommand } from './server-command.js';
 
 const STORE_URL = process.env.BENCH_DATABASE_URL ?? 'sqlite:var/bench-100k.db';
@@ -135,7 +135,7 @@ async function start(name: Started['name'], file: string, server: { command: str
     name === 'floor'
       ? spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, 'serve', file, String(port)], { stdio: 'inherit' })
       : spawn(server.command, server.args, {
-          cwd: new URL('../../', import.meta.url),
+          cwd: new URL('../../../', import.meta.url),
           env: { ...process.env, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'error', DATABASE_URL: STORE_URL },
           stdio: 'inherit',
         });

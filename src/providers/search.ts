@@ -1,12 +1,14 @@
-import type { Context } from './context.js';
-import type { SearchKey } from './data/store.js';
-import type { ArticleRecord } from './data/types.js';
-import { badUserInput } from './errors.js';
-import { bodyText } from './text/measure.js';
-import { checkCount, resolveFilter, type ArticleFilterInput, type PageInfoModel } from './pagination.js';
-import { isStopword } from './text/keywords.js';
-import { queryTerms } from './text/segment.js';
-import { makeSnippet } from './text/snippet.js';
+import type { PageInfo, QuerySearchArgs, SearchMatchMode } from '../__generated__/resolvers-types.js';
+import type { Context } from '../context.js';
+import type { SearchKey } from '../data/store.js';
+import type { ArticleRecord } from '../data/types.js';
+import { badUserInput } from '../errors.js';
+import { bodyText } from '../text/measure.js';
+import { allowPreview } from './access.js';
+import { checkCount, pageInfoOf, resolveFilter } from './lists.js';
+import { isStopword } from '../text/keywords.js';
+import { queryTerms } from '../text/segment.js';
+import { makeSnippet } from '../text/snippet.js';
 
 export const MAX_QUERY_CHARACTERS = 100;
 
@@ -24,10 +26,10 @@ export interface SearchEdgeModel {
 export interface SearchPage {
   edges: SearchEdgeModel[];
   nodes: SearchHitModel[];
-  pageInfo: PageInfoModel;
+  pageInfo: PageInfo;
   totalCount: () => Promise<number>;
   terms: string[];
-  matched: 'ALL' | 'ANY';
+  matched: SearchMatchMode;
 }
 
 const CURSOR = /^s1:(-?\d+(?:\.\d+)?(?:e[-+]?\d+)?):(\d{1,15}):(\d{1,15})$/;
@@ -42,17 +44,9 @@ function decodeSearchCursor(cursor: string): SearchKey {
   return { score: Number(match[1]), publishedAt: Number(match[2]), id: match[3]! };
 }
 
-export interface SearchArgs {
-  query: string;
-  filter?: ArticleFilterInput | null;
-  first?: number | null;
-  after?: string | null;
-  /** An editor's preview: drafts, scheduled and deleted articles too. */
-  includeHidden?: boolean;
-}
-
-/** One page of search results (see `Query.search` in the schema). */
-export async function searchArticles(context: Context, args: SearchArgs): Promise<SearchPage> {
+/** One page of search results (see `Query.search` in the schema); `preview` (drafts, scheduled and deleted articles too) is for editors only. */
+export async function searchArticles(context: Context, args: QuerySearchArgs): Promise<SearchPage> {
+  const includeHidden = allowPreview(context, args.preview);
   if ([...args.query].length > MAX_QUERY_CHARACTERS) {
     throw badUserInput(`"query" must be at most ${MAX_QUERY_CHARACTERS} characters`, 'query', { limit: MAX_QUERY_CHARACTERS });
   }
@@ -65,7 +59,7 @@ export async function searchArticles(context: Context, args: SearchArgs): Promis
   const terms = meaningful.length > 0 ? meaningful : words;
   const first = checkCount(args.first);
   const after = args.after != null ? decodeSearchCursor(args.after) : null;
-  const filter = await resolveFilter(context, args.filter, { includeHidden: args.includeHidden });
+  const filter = await resolveFilter(context, args.filter, { includeHidden });
   const { store, loaders } = context;
 
   // Every term first; a query no article fully matches falls back to any term.
@@ -81,7 +75,7 @@ export async function searchArticles(context: Context, args: SearchArgs): Promis
   const matches = first === 0 ? [] : await store.searchArticles({ terms, mode, filter, after, limit: first + 1 });
   const nodes = matches.slice(0, first).map(({ article, score }) => {
     // The id loader serves the public graph; a preview's hidden articles must not land in it.
-    if (!args.includeHidden) loaders.articleById.prime(article.id, article);
+    if (!includeHidden) loaders.articleById.prime(article.id, article);
     return { article, score, terms };
   });
   const edges = nodes.map((node) =>
@@ -90,12 +84,7 @@ export async function searchArticles(context: Context, args: SearchArgs): Promis
   return {
     edges,
     nodes,
-    pageInfo: {
-      hasNextPage: matches.length > first,
-      hasPreviousPage: after !== null,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
-    },
+    pageInfo: pageInfoOf(edges, { hasNextPage: matches.length > first, hasPreviousPage: after !== null }),
     totalCount: async () => total ?? store.countSearchMatches({ terms, mode, filter }),
     terms,
     matched: mode === 'all' ? 'ALL' : 'ANY',

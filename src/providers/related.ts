@@ -1,9 +1,10 @@
-import type { Context } from './context.js';
-import { descendantIds, pathOf } from './data/loaders.js';
-import type { ArticleRecord, ArticleSummary, RelatedItemRecord, RelatedKind, TeaserKind, TeaserRecord } from './data/types.js';
-import { mentions } from './text/keywords.js';
-import { bodyText } from './text/measure.js';
-import { checkCount } from './pagination.js';
+import type { ArticleRelatedArgs } from '../__generated__/resolvers-types.js';
+import type { Context } from '../context.js';
+import { descendantIds, pathOf } from '../data/loaders.js';
+import type { ArticleRecord, ArticleSummary, RelatedItemRecord, RelatedKind, TeaserKind, TeaserRecord } from '../data/types.js';
+import { mentions } from '../text/keywords.js';
+import { bodyText } from '../text/measure.js';
+import { checkCount } from './lists.js';
 
 export const MAX_RELATED = 50;
 /** The schema's default for `first`; an explicit null means the same. */
@@ -20,12 +21,7 @@ const COMMON_TERM_FLOOR = 10;
 const TAG_SHARE = 0.3;
 
 /** The teaser modules shown beside an article (see `Article.related` in the schema). */
-export async function relatedItems(
-  context: Context,
-  article: ArticleRecord,
-  kind: RelatedKind,
-  requested: number | null | undefined,
-): Promise<RelatedItemRecord[]> {
+export async function relatedItems(context: Context, article: ArticleRecord, { kind, first: requested }: ArticleRelatedArgs): Promise<RelatedItemRecord[]> {
   const first = checkCount(requested, { fallback: DEFAULT_RELATED, max: MAX_RELATED });
   if (first === 0) return [];
   switch (kind) {

@@ -321,7 +321,7 @@ function isResponseQueue(value: unknown): value is ResponseQueue {
  */
 function keepRawBodies(client: autocannon.Client): void {
   const queue: unknown = Reflect.get(client, 'pipelinedRequests');
-  if (!isResponseQueue(queue)) throw new Error('autocannon no longer keeps a pipelinedRequests queue per client: update keepRawBodies in src/bench/load.ts');
+  if (!isResponseQueue(queue)) throw new Error('autocannon no longer keeps a pipelinedRequests queue per client: update keepRawBodies in src/tools/bench/load.ts');
   queue.addBody = (chunk) => {
     const pending = queue.peek();
     if (pending) pending.body = pending.body === '' ? chunk : Buffer.concat([Buffer.from(pending.body), chunk]);

@@ -114,7 +114,7 @@ async function main(): Promise<void> {
 
     // The attackers run in their own process: timing the normal query from a process that is busy
     // sending 50 streams of abuse would measure the load generator's own event loop, not the server.
-    const attack = spawn(process.execPath, ['--import', 'tsx', 'src/bench/soak.ts', '--attack', url, String(SECONDS)], {
+    const attack = spawn(process.execPath, ['--import', 'tsx', 'src/tools/bench/soak.ts', '--attack', url, String(SECONDS)], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const report = new Promise<string>((resolve, reject) => {

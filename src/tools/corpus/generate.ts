@@ -228,7 +228,7 @@ let cached: Corpus | undefined;
 
 function loadCorpus(): Corpus {
   if (!cached) {
-    const raw = readFileSync(new URL('../../data/corpus/bank.json', import.meta.url), 'utf8');
+    const raw = readFileSync(new URL('../../../data/corpus/bank.json', import.meta.url), 'utf8');
     // Body lengths are budgeted in UTF-16 units, which equal characters only without astral code points.
     if (/[\uD800-\uDFFF]/u.test(raw)) throw new Error('data/corpus/bank.json: characters outside the BMP are not supported');
     cached = compileBank(JSON.parse(raw) as Bank);
