@@ -1,9 +1,9 @@
-import type { Viewer } from './auth/tokens.js';
+import type { TokenStore, Viewer } from './auth/tokens.js';
+import { composeRequestStore } from './data/compose-store.js';
 import { createLoaders, type Loaders } from './data/loaders.js';
 import type { ContentStore } from './data/store.js';
-import { storeWithDeadline } from './deadline.js';
-import type { CacheCandidate } from './cache/http.js';
-import { taggingStore } from './cache/tags.js';
+import { unauthenticated } from './errors.js';
+import type { ResponseCacheHints } from './http-cache/hints.js';
 
 /** What every resolver receives: the store, reached through this request's loaders, and who is asking. */
 export interface Context {
@@ -17,8 +17,8 @@ export interface Context {
   log?: RequestLog;
   /** The id the logs carry for this request; masked errors quote it. */
   requestId?: string;
-  /** Set for a public request whose response the response cache may store: what it read, and for how long it may be kept. */
-  cache?: CacheCandidate;
+  /** Set for a public request the response cache may keep the answer of: what it read, and for how long it may be kept. */
+  cache?: ResponseCacheHints;
 }
 
 export interface RequestLog {
@@ -27,15 +27,23 @@ export interface RequestLog {
   error(fields: object, message: string): void;
 }
 
+/**
+ * The context of one request. `store` is the server's shared store; the
+ * request's own layers (src/data/compose-store.ts) go on top of it: its
+ * deadline, and for a public request whose answer may be cached, tagging
+ * into the response cache's `hints`.
+ */
 export function createContext(
   store: ContentStore,
   viewer: Viewer | null = null,
-  request?: { log: RequestLog; id: string; timeoutMs?: number; cache?: CacheCandidate },
+  request?: { log: RequestLog; id: string; timeoutMs?: number; cache?: ResponseCacheHints },
 ): Context {
   const timeoutMs = request?.timeoutMs;
   const cache = viewer === null ? request?.cache : undefined;
-  const tagged = cache ? taggingStore(store, cache.tags) : store;
-  const scoped = timeoutMs === undefined ? tagged : storeWithDeadline(tagged, Date.now() + timeoutMs, timeoutMs);
+  const scoped = composeRequestStore(store, {
+    tags: cache?.tags,
+    deadline: timeoutMs === undefined ? undefined : { at: Date.now() + timeoutMs, timeoutMs },
+  });
   return {
     store: scoped,
     loaders: createLoaders(scoped),
@@ -45,4 +53,17 @@ export function createContext(
     requestId: request?.id,
     cache,
   };
+}
+
+/**
+ * Who sent the request: nobody without an Authorization header; the token's
+ * holder with a valid bearer token; and a request with a token that does not
+ * verify is refused outright (401) rather than quietly served as anonymous.
+ */
+export async function viewerOf(authorization: string | undefined, tokens: Pick<TokenStore, 'verify'>): Promise<Viewer | null> {
+  if (authorization === undefined || authorization.trim() === '') return null;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+  const viewer = match ? await tokens.verify(match[1]!) : null;
+  if (!viewer) throw unauthenticated('the Authorization header does not hold a valid editor token (Bearer <token>)');
+  return viewer;
 }

@@ -1,6 +1,7 @@
 import { GraphQLError, type ASTNode, type GraphQLFormattedError } from 'graphql';
 import {
   ArticleNotFoundError,
+  DeadlineExceeded,
   SectionCycleError,
   SectionNotFoundError,
   SlugTakenError,
@@ -160,6 +161,16 @@ export function storeFailureError(error: unknown): GraphQLError | null {
 /** A request that ran past its deadline (503 DEADLINE_EXCEEDED). */
 export function deadlineExceeded(timeoutMs: number): GraphQLError {
   return userError('DEADLINE_EXCEEDED', `the request ran longer than ${timeoutMs} ms and was stopped`);
+}
+
+/**
+ * What a client is told of an error the store threw: DEADLINE_EXCEEDED for
+ * a request past its deadline, the store failure's code (`storeFailureError`),
+ * or null when `error` is neither (the caller lets it through as it is).
+ */
+export function storeErrorToGraphQLError(error: unknown): GraphQLError | null {
+  if (error instanceof DeadlineExceeded) return deadlineExceeded(error.timeoutMs);
+  return storeFailureError(error);
 }
 
 /**

@@ -1,192 +1,33 @@
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import type { ApolloServer } from '@apollo/server';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
-import Fastify, { type FastifyInstance } from 'fastify';
-import type { DocumentNode, GraphQLError, ValidationContext } from 'graphql';
-import { DEFAULT_CACHE, DEFAULT_EXECUTOR, DEFAULT_LIMITS, type CacheConfig, type Config, type Executor, type Limits } from './config.js';
-import { jitGateway } from './executor.js';
-import { fastifyLogging, requestLog } from './logging.js';
-import { costLimitPlugin } from './limits/cost.js';
-import { limitRefusals } from './limits/refusals.js';
-import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
-import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
-import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
-import { createContext, type Context } from './context.js';
-import type { TokenStore, Viewer } from './auth/tokens.js';
-import type { ContentStore } from './data/store.js';
-import { maskedInternalError, shuttingDown, STORE_FAILURE_CODES, unauthenticated, urlTooLong } from './errors.js';
-import { Metrics } from './metrics.js';
-import { loadManifest, safelistPlugin, type SafelistManifest } from './safelist/manifest.js';
-import { InMemoryLRUCache, type KeyValueCache } from '@apollo/utils.keyvaluecache';
-import { cacheEdge, type CacheEdge } from './cache/edge.js';
-import { cacheCandidate, cacheControlPlugin, serveFromCache } from './cache/http.js';
-import { invalidatingStore } from './cache/invalidation.js';
-import { memoryResponseStore, ResponseCache, type ResponseStore } from './cache/response-cache.js';
-import { SectionCache, sectionCachingStore } from './cache/section-cache.js';
-import { redisKeyValueCache, RedisResponseCache, type RedisClient } from './cache/redis-cache.js';
-import { RedisGuard, withTimeout } from './cache/redis-guard.js';
-import { SharedPurges } from './cache/shared-purges.js';
 import { createClient } from '@redis/client';
-import { buildSchema } from './schema.js';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { createServer, type ServerResponse } from 'node:http';
+import { createApollo } from './apollo.js';
+import type { TokenStore } from './auth/tokens.js';
+import type { Config } from './config.js';
+import { createContext, viewerOf, type Context } from './context.js';
+import { composeSharedStore } from './data/compose-store.js';
+import { SectionCache } from './data/decorators/section-cache.js';
+import type { ContentStore } from './data/store.js';
+import { edgeServerFactory } from './edge-server.js';
+import { urlTooLong } from './errors.js';
+import { cacheEdge, type CacheEdge } from './http-cache/edge.js';
+import { responseCacheHints, serveFromCache } from './http-cache/hooks.js';
+import { redisKeyValueCache, RedisResponseCache } from './http-cache/redis-cache.js';
+import { RedisGuard, withTimeout, type RedisClient } from './http-cache/redis-guard.js';
+import { memoryResponseStore, ResponseCache, type ResponseStore } from './http-cache/response-cache.js';
+import { SharedPurges } from './http-cache/shared-purges.js';
+import { limitRefusals } from './limits/refusals.js';
+import { fastifyLogging, requestLog } from './logging.js';
+import { Metrics } from './metrics.js';
+import { loadManifest } from './safelist/manifest.js';
 
-const DOCUMENT_STORE_BYTES = 2 * 2 ** 20;
 /** How long `/ready` waits for the store before it says not ready. */
 const READY_TIMEOUT_MS = 1000;
 
-export interface ApolloOptions {
-  production: boolean;
-  /** Schema introspection; on unless production. */
-  introspection?: boolean;
-  /** Apollo Sandbox on GET in a browser; on unless production. */
-  landingPage?: boolean;
-  /** Request limits; the configured defaults when absent. */
-  limits?: Limits;
-  /** Only these operations run. */
-  safelist?: SafelistManifest | null;
-  /** Extra Apollo plugins, such as the Fastify drain plugin. */
-  plugins?: ApolloServerPlugin<Context>[];
-  /** Cache-Control lifetimes and the persisted query store's size; the configured defaults when absent. */
-  cache?: CacheConfig;
-  /** Which engine executes operations: graphql-jit (compiled per document) or graphql-js. */
-  executor?: Executor;
-  /** Where automatic persisted queries are kept (Redis, shared); this process's memory when absent. */
-  persistedQueries?: KeyValueCache<string>;
-}
-
-// graphql-armor's rules throw by default, which Apollo answers with a 500;
-// reported to the validation context they are ordinary 400 validation errors.
-const reportAsValidationError = {
-  propagateOnRejection: false,
-  onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(error)],
-};
-
 /**
- * In production a failure inside the server (a store error, a bug) reaches
- * the client as INTERNAL_SERVER_ERROR with a generic message and the request
- * id, never SQL, paths or stack; the full error is logged under that id.
- */
-const maskInternalErrors: ApolloServerPlugin<Context> = {
-  async requestDidStart() {
-    return {
-      async didEncounterErrors({ contextValue, errors }) {
-        for (const error of errors) {
-          if (error.extensions?.code !== 'INTERNAL_SERVER_ERROR' && error.extensions?.code !== undefined) continue;
-          contextValue.log?.error({ err: error.originalError ?? error, path: error.path }, 'internal error');
-        }
-      },
-      async willSendResponse({ contextValue, response }) {
-        if (response.body.kind !== 'single' || !response.body.singleResult.errors) return;
-        response.body.singleResult.errors = response.body.singleResult.errors.map((error) =>
-          error.extensions?.code === 'INTERNAL_SERVER_ERROR' ? maskedInternalError(contextValue.requestId, error.path) : error,
-        );
-      },
-    };
-  },
-};
-
-/** Logs the driver's own error behind every store failure a client was told of by its code only. */
-const logStoreFailures: ApolloServerPlugin<Context> = {
-  async requestDidStart() {
-    return {
-      async didEncounterErrors({ contextValue, errors }) {
-        for (const error of errors) {
-          const code = error.extensions?.code;
-          if (typeof code !== 'string' || !STORE_FAILURE_CODES.has(code)) continue;
-          // graphql-js wraps the GraphQLError a resolver threw, which wraps the driver's error.
-          let cause: Error = error;
-          for (let depth = 0; depth < 5 && 'originalError' in cause && cause.originalError instanceof Error; depth++) cause = cause.originalError;
-          contextValue.log?.error({ err: cause, code, path: error.path }, `the store failed: ${cause.message}`);
-        }
-      },
-    };
-  },
-};
-
-/** The GraphQL engine alone: what tests drive with `executeOperation`, and what the HTTP server mounts. */
-export function createApollo({
-  production,
-  introspection = !production,
-  landingPage = !production,
-  limits = DEFAULT_LIMITS,
-  safelist = null,
-  plugins = [],
-  cache = DEFAULT_CACHE,
-  executor = DEFAULT_EXECUTOR,
-  persistedQueries = new InMemoryLRUCache<string>({ maxSize: cache.persistedQueryBytes }),
-}: ApolloOptions): ApolloServer<Context> {
-  const schema = buildSchema();
-  return new ApolloServer<Context>({
-    ...(executor === 'jit' ? { gateway: jitGateway(schema) } : { schema }),
-    persistedQueries: { cache: withSafelist(persistedQueries, safelist), ttl: PERSISTED_QUERY_SECONDS },
-    // Parsed and validated documents. Apollo's default holds about 30 MiB of them by its estimate,
-    // which measured over 250 MB of heap under a stream of unique queries; the portal's own
-    // operations are a few dozen.
-    documentStore: new InMemoryLRUCache<DocumentNode>({ maxSize: DOCUMENT_STORE_BYTES }),
-    introspection,
-    includeStacktraceInErrorResponses: !production,
-    // "Did you mean …?" tells a stranger what fields exist; production keeps the schema to itself.
-    formatError: production ? (formatted) => ({ ...formatted, message: formatted.message.replace(/ Did you mean .+\?$/, '') }) : undefined,
-    // A document over the token budget fails in the parser: a 400 GRAPHQL_PARSE_FAILED before any work.
-    parseOptions: { maxTokens: limits.tokens },
-    maxRecursiveSelections: true,
-    validationRules: [
-      maxDepthRule({ n: limits.depth, ignoreIntrospection: true, ...reportAsValidationError }),
-      maxAliasesRule({ n: limits.aliases, ...reportAsValidationError }),
-      maxDirectivesRule({ n: limits.directives, ...reportAsValidationError }),
-    ],
-    plugins: [
-      ...plugins,
-      costLimitPlugin(limits.cost),
-      logStoreFailures,
-      cacheControlPlugin(cache),
-      // The policy is static per document (src/cache/policy.ts); Apollo's per-field plugin would
-      // compute it again on every request, at a measured cost.
-      ApolloServerPluginCacheControlDisabled(),
-      ...(production ? [maskInternalErrors] : []),
-      ...(safelist ? [safelistPlugin(safelist)] : []),
-      landingPage
-        ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
-        : ApolloServerPluginLandingPageDisabled(),
-    ],
-  });
-}
-
-/** How long a registered persisted query is kept after its last registration (in memory, the LRU also bounds it by bytes). */
-const PERSISTED_QUERY_SECONDS = 24 * 3600;
-
-/**
- * Automatic persisted queries in `store`, bounded (by bytes in memory, by
- * TTL in Redis). Safelisted operations can be sent by id alone, so they are
- * kept apart and never evicted.
- */
-function withSafelist(store: KeyValueCache<string>, safelist: SafelistManifest | null): KeyValueCache<string> {
-  const pinned = new Map((safelist?.operations ?? []).map((operation) => [`apq:${operation.id}`, operation.body]));
-  if (pinned.size === 0) return store;
-  return {
-    get: async (key) => pinned.get(key) ?? store.get(key),
-    set: (key, value, options) => (pinned.has(key) ? Promise.resolve() : store.set(key, value, options)),
-    delete: (key) => store.delete(key),
-  };
-}
-
-/**
- * Who sent the request: nobody without an Authorization header; the token's
- * holder with a valid bearer token; and a request with a token that does not
- * verify is refused outright (401) rather than quietly served as anonymous.
- */
-export async function viewerOf(authorization: string | undefined, tokens: Pick<TokenStore, 'verify'>): Promise<Viewer | null> {
-  if (authorization === undefined || authorization.trim() === '') return null;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-  const viewer = match ? await tokens.verify(match[1]!) : null;
-  if (!viewer) throw unauthenticated('the Authorization header does not hold a valid editor token (Bearer <token>)');
-  return viewer;
-}
-
-/**
- * A Redis client behind a guard (src/cache/redis-guard.ts): every command
+ * A Redis client behind a guard (src/http-cache/redis-guard.ts): every command
  * bounded by REDIS_TIMEOUT_MS, Redis gone past while it does not answer.
  * Start-up waits a little for Redis and then goes on without it: it is a
  * shared cache, not the store, and the guard's probe notices when it comes.
@@ -221,16 +62,6 @@ async function connectRedis(url: string, timeoutMs: number, log: { info(message:
   return guard;
 }
 
-/**
- * What Fastify answers (`return503OnClosing`) to a request that arrives
- * while the server drains, so a load balancer sends it elsewhere.
- */
-function refuseWhileClosing(response: ServerResponse): void {
-  const refusal = shuttingDown();
-  const body = JSON.stringify(refusal.body);
-  response.writeHead(refusal.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' }).end(body);
-}
-
 function trustHops(hops: number): (address: string, hop: number) => boolean {
   return (_address, hop) => hop < hops;
 }
@@ -262,20 +93,9 @@ export async function buildServer({
   let edge: CacheEdge | null = null;
   let closing = false;
   const http = Fastify({
-    // The server Fastify would make (lib/server.js), with the cache's edge in front of Fastify's handler.
-    serverFactory: (handler, options) => {
-      const { keepAliveTimeout, requestTimeout, connectionTimeout } = options as Record<'keepAliveTimeout' | 'requestTimeout' | 'connectionTimeout', number>;
-      const server = createServer((request, response) => {
-        if (closing) return refuseWhileClosing(response);
-        if (edge) return edge.handle(request, response, handler);
-        handler(request, response);
-      });
-      server.keepAliveTimeout = keepAliveTimeout;
-      server.requestTimeout = requestTimeout;
-      server.setTimeout(connectionTimeout);
-      return server;
-    },
-    // Requests that arrive once closing has begun are refused above, when their headers arrive, as
+    // Refuses requests while closing, and puts the cache's edge in front of Fastify's handler (src/edge-server.ts).
+    serverFactory: edgeServerFactory({ closing: () => closing, edge: () => edge }),
+    // Requests that arrive once closing has begun are refused by the server factory, when their headers arrive, as
     // Fastify would refuse them; a request the edge was still reading then is Fastify's to finish.
     return503OnClosing: false,
     genReqId: () => randomUUID(),
@@ -322,7 +142,7 @@ export async function buildServer({
   const staleMs = config.cache.staleIfErrorSeconds * 1000;
   const cache = !shared && config.cache.responseBytes > 0 ? new ResponseCache({ maxBytes: config.cache.responseBytes, staleMs }) : null;
   // With Redis, purges that Redis does not confirm are kept in the store until delivered, and no
-  // instance answers from the shared cache meanwhile (src/cache/shared-purges.ts).
+  // instance answers from the shared cache meanwhile (src/http-cache/shared-purges.ts).
   let sharedPurges: SharedPurges | null = null;
   const redisResponses = shared
     ? new RedisResponseCache(shared.guard, shared.prefix, staleMs, {
@@ -356,9 +176,14 @@ export async function buildServer({
         await responses?.clear();
       },
     };
-    const invalidating = invalidatingStore(store, purger, (error) => http.log.error({ err: error }, 'a scheduled purge failed'));
-    await invalidating.scheduleUpcoming();
-    http.addHook('onClose', async () => invalidating.cancelScheduled());
+    // The layers every request shares (src/data/compose-store.ts); each request adds its own in createContext.
+    const layers = composeSharedStore(store, {
+      purger,
+      sections,
+      onPurgeError: (error) => http.log.error({ err: error }, 'a scheduled purge failed'),
+    });
+    await layers.invalidation.scheduleUpcoming();
+    http.addHook('onClose', async () => layers.invalidation.cancelScheduled());
     if (responses) {
       serveFromCache(http, { cache: responses, metrics, ttlSeconds: config.cache.responseSeconds, staleIfErrorSeconds: config.cache.staleIfErrorSeconds });
       const { peek } = responses;
@@ -366,7 +191,7 @@ export async function buildServer({
     }
     if (cache) metrics.watchResponseCache(() => cache.stats());
     if (sections) metrics.watchSectionCache(() => sections.stats());
-    served = sections ? sectionCachingStore(invalidating, sections) : invalidating;
+    served = layers.store;
   }
 
   // Liveness, readiness (the store answers and is migrated) and Prometheus metrics.
@@ -396,7 +221,7 @@ export async function buildServer({
         log: request.log,
         id: request.id,
         timeoutMs: config.requestTimeoutMs,
-        cache: cacheCandidate(request),
+        cache: responseCacheHints(request),
       }),
   });
   return { http, apollo, cache };

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { keptFor } from '../src/cache/http.js';
-import { ResponseCache } from '../src/cache/response-cache.js';
+import { keptFor } from '../src/http-cache/hooks.js';
+import { ResponseCache } from '../src/http-cache/response-cache.js';
 import type { ContentStore } from '../src/data/store.js';
 import { ADMIN, EDITOR, addPage, beijingTime, startHttpServer, type HttpTestServer, type SchemaAnswer } from './helpers.js';
 

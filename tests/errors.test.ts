@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createContext, type Context } from '../src/context.js';
 import { SectionCycleError, SectionNotFoundError, SlugTakenError, VersionConflictError } from '../src/data/errors.js';
 import { PageParseError } from '../src/ingest/parse-page.js';
-import { createApollo } from '../src/server.js';
+import { createApollo } from '../src/apollo.js';
 import { ADMIN, createTestStore, EDITOR, pageText, type TestStore } from './helpers.js';
 
 // What the log gets: a client error made from another error keeps that error

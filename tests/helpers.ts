@@ -16,7 +16,8 @@ import type { ContentStore, QueryEvent } from '../src/data/store.js';
 import { seedIfEmpty } from '../src/ingest/import-pages.js';
 import { parsePage } from '../src/ingest/parse-page.js';
 import type { Mutation, Query } from '../src/__generated__/resolvers-types.js';
-import { buildServer, createApollo, type Server } from '../src/server.js';
+import { createApollo } from '../src/apollo.js';
+import { buildServer, type Server } from '../src/server.js';
 import { onPath, startRedis } from '../src/tools/faults/infra.js';
 
 export const SEED_DIR = new URL('../data/pages/', import.meta.url).pathname;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SectionCache, sectionCachingStore, NEWEST_KEPT } from '../src/cache/section-cache.js';
+import { SectionCache, SectionCachingStore, NEWEST_KEPT } from '../src/data/decorators/section-cache.js';
 import type { SectionRecord } from '../src/data/types.js';
 import { ADMIN, EDITOR, addPage, beijingTime, createTestStore, startHttpServer, type HttpTestServer, type SchemaAnswer, type TestStore } from './helpers.js';
 
@@ -132,7 +132,7 @@ describe('SECTION_CACHE_RECORDS=0', () => {
   });
 });
 
-describe('sectionCachingStore', () => {
+describe('SectionCachingStore', () => {
   let t: TestStore;
   const ids: string[] = [];
   beforeAll(async () => {
@@ -146,7 +146,7 @@ describe('sectionCachingStore', () => {
   const sections = async () => (await t.store.listSections()).map((s) => s.id);
 
   it('answers every newest-articles list it takes exactly as the store does', async () => {
-    const cached = sectionCachingStore(t.store, new SectionCache({ maxRecords: 1000, ttlMs: 60_000 }));
+    const cached = new SectionCachingStore(t.store, new SectionCache({ maxRecords: 1000, ttlMs: 60_000 }));
     const sectionIds = await sections();
     const cases = [
       { filter: { sectionIds }, limit: 6 },
@@ -190,7 +190,7 @@ describe('sectionCachingStore', () => {
   });
 
   it('freezes what it keeps, so no request can change it for the others', async () => {
-    const cached = sectionCachingStore(t.store, new SectionCache({ maxRecords: 1000, ttlMs: 60_000 }));
+    const cached = new SectionCachingStore(t.store, new SectionCache({ maxRecords: 1000, ttlMs: 60_000 }));
     const [section] = await cached.listSections();
     expect(() => {
       (section as { name: string }).name = '改名';

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createClient } from '@redis/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisResponseCache, type RedisClient } from '../src/cache/redis-cache.js';
-import { RedisGuard, RedisUnavailableError } from '../src/cache/redis-guard.js';
-import type { CachedResponse } from '../src/cache/response-cache.js';
-import { SharedPurges } from '../src/cache/shared-purges.js';
+import { RedisResponseCache } from '../src/http-cache/redis-cache.js';
+import { RedisGuard, RedisUnavailableError, type RedisClient } from '../src/http-cache/redis-guard.js';
+import type { CachedResponse } from '../src/http-cache/response-cache.js';
+import { SharedPurges } from '../src/http-cache/shared-purges.js';
 import { onPath, startRedis, TcpRelay, type RedisServer } from '../src/tools/faults/infra.js';
 import { createTestStore, type TestStore } from './helpers.js';
 

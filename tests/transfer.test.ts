@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApollo } from '../src/server.js';
+import { createApollo } from '../src/apollo.js';
 import { createContext } from '../src/context.js';
 import { StoreNotEmptyError } from '../src/data/errors.js';
 import { openStore } from '../src/data/open-store.js';

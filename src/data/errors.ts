@@ -111,3 +111,15 @@ export function storeFailureKind(error: unknown): StoreFailureKind | null {
   if (error.cause !== undefined && error.cause !== error) return storeFailureKind(error.cause);
   return null;
 }
+
+/**
+ * A request's time with the store ran out (REQUEST_TIMEOUT_MS): a call made
+ * after its deadline, or a read still waiting at it. The API layer answers
+ * it as DEADLINE_EXCEEDED (src/errors.ts).
+ */
+export class DeadlineExceeded extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`the request ran longer than ${timeoutMs} ms and was stopped`);
+    this.name = 'DeadlineExceeded';
+  }
+}

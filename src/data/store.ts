@@ -171,7 +171,7 @@ export interface ContentStore {
   /**
    * Keeps purges of the shared response cache that could not be delivered,
    * in the store every instance shares, until one of them delivers them
-   * (src/cache/shared-purges.ts). `'all'` is a purge of everything.
+   * (src/http-cache/shared-purges.ts). `'all'` is a purge of everything.
    */
   recordPendingPurge(args: { tags: readonly string[] | 'all' }): Promise<void>;
   /** The purges recorded and not yet forgotten, oldest first. */
@@ -197,19 +197,4 @@ export type StoreReadiness = { writable: true } | { writable: false; reason: str
 export interface QueryEvent {
   sql: string;
   durationMs: number;
-}
-
-/**
- * `store` with the methods in `overrides` in place of its own; every other
- * property is the store's, its methods bound to it. How the caches and the
- * request's view of the store wrap it without copying its interface.
- */
-export function overriding<O extends object>(store: ContentStore, overrides: O): ContentStore & O {
-  return new Proxy(store, {
-    get(target, property, receiver) {
-      if (Object.hasOwn(overrides, property)) return overrides[property as keyof O];
-      const value: unknown = Reflect.get(target, property, receiver);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  }) as ContentStore & O;
 }

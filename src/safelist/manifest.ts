@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ApolloServerPlugin } from '@apollo/server';
+import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import { parse, print, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, visit } from 'graphql';
 import type { Context } from '../context.js';
 import { notInSafelist } from '../errors.js';
@@ -95,5 +96,20 @@ export function safelistPlugin(manifest: SafelistManifest): ApolloServerPlugin<C
         },
       };
     },
+  };
+}
+
+/**
+ * The automatic persisted query store with the safelisted operations pinned
+ * in it: they can be sent by id alone, so they are kept apart and never
+ * evicted, and a client cannot register something else under their ids.
+ */
+export function withSafelist(store: KeyValueCache<string>, safelist: SafelistManifest | null): KeyValueCache<string> {
+  const pinned = new Map((safelist?.operations ?? []).map((operation) => [`apq:${operation.id}`, operation.body]));
+  if (pinned.size === 0) return store;
+  return {
+    get: async (key) => pinned.get(key) ?? store.get(key),
+    set: (key, value, options) => (pinned.has(key) ? Promise.resolve() : store.set(key, value, options)),
+    delete: (key) => store.delete(key),
   };
 }

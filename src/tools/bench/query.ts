@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import { loadConfig } from '../../config.js';
 import { createContext } from '../../context.js';
 import { openStore } from '../../data/open-store.js';
-import { createApollo } from '../../server.js';
+import { createApollo } from '../../apollo.js';
 import { formatBytes, formatMs, percentiles } from './stats.js';
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 300);

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { Metrics } from '../metrics.js';
-import { mayBePublicPost, publicRequestKey, storedAnswerHeaders } from './http.js';
+import { mayBePublicPost, publicRequestKey, storedAnswerHeaders } from './hooks.js';
 import type { CachedResponse } from './response-cache.js';
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;
@@ -19,7 +19,7 @@ export interface CacheEdge {
  * makes a request id and runs its hooks. A stored answer is already bytes,
  * so that work was most of what a hit cost.
  *
- * It answers exactly what the preHandler hook in http.ts would answer from
+ * It answers exactly what the preHandler hook in hooks.ts would answer from
  * the cache (the same key, the same headers, the same metrics) and nothing
  * else; everything it does not answer goes to Fastify untouched, or, for a
  * POST whose body it has read, with that body replayed (the `preParsing`

@@ -1,4 +1,4 @@
-import { TaggedCache, type TaggedEntry } from './tagged-cache.js';
+import { TaggedCache, type TaggedEntry } from '../data/tagged-cache.js';
 
 /** One stored public response: the exact bytes Apollo sent, and what they were built from. */
 export interface CachedResponse extends TaggedEntry {

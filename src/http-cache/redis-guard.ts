@@ -1,4 +1,7 @@
-import type { RedisClient } from './redis-cache.js';
+import type { createClient } from '@redis/client';
+
+/** The node-redis client every Redis command newsgraph sends goes through, behind a RedisGuard. */
+export type RedisClient = ReturnType<typeof createClient>;
 
 /** Redis is being bypassed: it did not answer in time, or failed, and has not answered a probe since. */
 export class RedisUnavailableError extends Error {

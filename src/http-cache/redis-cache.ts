@@ -1,10 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createClient } from '@redis/client';
 import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import type { CachedResponse, ResponseStore } from './response-cache.js';
 import type { RedisGuard } from './redis-guard.js';
-
-export type RedisClient = ReturnType<typeof createClient>;
 
 // Stores an answer only if no purge has happened since its request began (the generation is
 // unchanged), so an instance finishing a slow request cannot put back what another just purged.

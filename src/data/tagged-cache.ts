@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 
 /** What every entry of a `TaggedCache` carries. */
 export interface TaggedEntry {
-  /** What the entry was built from (see tags.ts); purging any of them drops it. */
+  /** What the entry was built from (see ./tags.ts); purging any of them drops it. */
   tags: readonly string[];
   /** When the cache stops answering with it (epoch ms); purges usually come first. */
   expiresAt: number;

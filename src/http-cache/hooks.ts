@@ -1,37 +1,45 @@
-import type { ApolloServerPlugin } from '@apollo/server';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { DocumentNode } from 'graphql';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Context } from '../context.js';
 import type { Metrics } from '../metrics.js';
-import { cachePolicy, type CacheAges } from './policy.js';
+import { ResponseCacheHints } from './hints.js';
 import type { CachedResponse, ResponseStore } from './response-cache.js';
 
-/** What one public request that missed the cache carries to the point where its response is stored. */
-export interface CacheCandidate {
+/**
+ * What the cache keeps of one public request that missed it, from the
+ * point it decided the request may be answered from or stored in the cache
+ * (preHandler) to the point its answer is sent (onSend). Only the hooks
+ * below write it; the request's context gets `hints` alone.
+ */
+interface PendingAnswer {
   key: string;
   /** The cache's generation when the request began: a purge since then means it may have read old content. */
   generation: number;
-  /** Filled by the tagging store while the request runs. */
-  tags: Set<string>;
-  /** Set by the policy plugin when the response may be kept: its max-age. */
-  maxAge: number;
   /** Whether its answer may be stored (false while the shared cache is gone past). */
-  store: boolean;
+  storable: boolean;
+  /** Passed to the request's context, which fills them in while the request runs. */
+  hints: ResponseCacheHints;
   /** Settles, with the stored answer or null, once this request's answer is stored or known not to be. */
   settle(entry: CachedResponse | null): void;
 }
 
-const candidates = new WeakMap<FastifyRequest, CacheCandidate>();
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the response cache's hooks (src/http-cache/hooks.ts) for a public GraphQL request that missed it. */
+    responseCache?: PendingAnswer | null;
+  }
+}
 
 interface InFlight {
   generation: number;
   answer: Promise<CachedResponse | null>;
 }
 
-/** The candidate a request's context should tag, if the request may be answered from and stored in the cache. */
-export function cacheCandidate(request: FastifyRequest): CacheCandidate | undefined {
-  return candidates.get(request);
+/**
+ * The hints a request's context fills in for the response cache, when the
+ * cache may answer it or keep its answer; for the context factory.
+ */
+export function responseCacheHints(request: FastifyRequest): ResponseCacheHints | undefined {
+  return request.responseCache?.hints;
 }
 
 interface GraphQLBody {
@@ -134,8 +142,10 @@ export function serveFromCache(
   /** A request that goes past the cache: answered by Apollo, never stored, but a kept answer may stand in if the store fails. */
   const bypass = (request: FastifyRequest, key: string) => {
     metrics.cacheBypassed();
-    candidates.set(request, { key, generation: -1, tags: new Set(), maxAge: 0, store: false, settle: () => {} });
+    request.responseCache = { key, generation: -1, storable: false, hints: new ResponseCacheHints(), settle: () => {} };
   };
+
+  http.decorateRequest('responseCache', null);
 
   http.addHook('preHandler', async (request, reply) => {
     if (request.routeOptions.url !== '/graphql') return;
@@ -170,53 +180,52 @@ export function serveFromCache(
     const answer = new Promise<CachedResponse | null>((resolve) => (settle = resolve));
     const own: InFlight = { generation, answer };
     inFlight.set(key, own);
-    candidates.set(request, {
+    request.responseCache = {
       key,
       generation,
-      tags: new Set(),
-      maxAge: 0,
-      store: true,
+      storable: true,
+      hints: new ResponseCacheHints(),
       settle: (entry) => {
         if (inFlight.get(key) === own) inFlight.delete(key);
         settle(entry);
       },
-    });
+    };
   });
 
   http.addHook('onSend', async (request, reply, payload) => {
-    const candidate = candidates.get(request);
-    if (!candidate) return payload;
-    candidates.delete(request);
+    const pending = request.responseCache;
+    if (!pending) return payload;
+    request.responseCache = null;
     // The store could not answer (away, full of locks, past the deadline): the last answer kept for
     // this request, if any, is better for a reader than an error (stale-if-error).
     if (reply.statusCode === 503 && staleIfErrorSeconds > 0) {
-      const kept = await cache.stale(candidate.key).catch(() => undefined);
-      candidate.settle(null);
+      const kept = await cache.stale(pending.key).catch(() => undefined);
+      pending.settle(null);
       if (!kept) return payload;
       metrics.staleServed();
       reply.removeHeader('retry-after');
       void reply.code(200).headers(storedAnswerHeaders(kept, 'STALE', staleIfErrorSeconds));
       return kept.body;
     }
-    if (!candidate.store || candidate.maxAge <= 0 || reply.statusCode !== 200 || typeof payload !== 'string') {
+    if (!pending.storable || pending.hints.maxAge <= 0 || reply.statusCode !== 200 || typeof payload !== 'string') {
       metrics.cacheMiss(false);
-      candidate.settle(null);
+      pending.settle(null);
       return payload;
     }
     const entry: CachedResponse = {
       body: Buffer.from(payload),
       contentType: String(reply.getHeader('content-type') ?? 'application/json; charset=utf-8'),
-      tags: [...candidate.tags],
+      tags: [...pending.hints.tags],
       operationName: operationNameOf(request),
-      maxAgeSeconds: candidate.maxAge,
+      maxAgeSeconds: pending.hints.maxAge,
       expiresAt: Date.now() + keptFor(ttlSeconds),
     };
-    const stored = await cache.set(candidate.key, entry, candidate.generation).catch((error: unknown) => {
+    const stored = await cache.set(pending.key, entry, pending.generation).catch((error: unknown) => {
       request.log.warn({ err: error }, 'could not store the answer in the response cache');
       return false;
     });
     metrics.cacheMiss(stored);
-    candidate.settle(stored ? entry : null);
+    pending.settle(stored ? entry : null);
     if (stored) void reply.header('x-cache', 'MISS');
     // The bytes just encoded: sent as a string, Fastify would measure and encode the text again.
     return entry.body;
@@ -224,45 +233,9 @@ export function serveFromCache(
 
   // A request that failed before sending (or whose client went away) must not leave others waiting.
   http.addHook('onResponse', async (request) => {
-    const candidate = candidates.get(request);
-    if (!candidate) return;
-    candidates.delete(request);
-    candidate.settle(null);
+    const pending = request.responseCache;
+    if (!pending) return;
+    request.responseCache = null;
+    pending.settle(null);
   });
-}
-
-/**
- * Cache-Control for every GraphQL response, from the static policy: a
- * public query answered without errors is `public, max-age=N` (so a CDN may
- * keep it, and so may our response cache); anything an editor sees is
- * `private, no-store`; mutations and failed requests are `no-store`.
- */
-export function cacheControlPlugin(ages: CacheAges & { staleIfErrorSeconds?: number }): ApolloServerPlugin<Context> {
-  // How often each parsed document has been answered. A document seen once is not stored in
-  // the response cache: a stream of one-off queries would otherwise push out the pages
-  // everybody reads. (Apollo reuses the document object for the same query text.)
-  const answered = new WeakMap<DocumentNode, number>();
-  return {
-    async requestDidStart() {
-      return {
-        async willSendResponse({ contextValue, response, document, operationName, schema, errors }) {
-          const { headers } = response.http;
-          if (contextValue.private) {
-            headers.set('cache-control', 'private, no-store');
-            return;
-          }
-          const policy = document && !errors?.length ? cachePolicy(schema, document, operationName, ages) : null;
-          const ok = (response.http.status ?? 200) === 200 && response.body.kind === 'single' && !response.body.singleResult.errors;
-          if (!document || !policy || !ok || policy.maxAge <= 0) {
-            headers.set('cache-control', 'no-store');
-            return;
-          }
-          headers.set('cache-control', publicCacheControl(policy.maxAge, ages.staleIfErrorSeconds ?? 0));
-          const times = (answered.get(document) ?? 0) + 1;
-          answered.set(document, times);
-          if (contextValue.cache && times > 1) contextValue.cache.maxAge = policy.maxAge;
-        },
-      };
-    },
-  };
 }

@@ -1,6 +1,8 @@
-import { overriding, type ArticleListQuery, type ContentStore } from '../data/store.js';
-import type { ArticleSummary, SectionRecord, TeaserRecord } from '../data/types.js';
-import { TaggedCache, type TaggedEntry } from './tagged-cache.js';
+import type { ArticleListQuery, ContentStore } from '../store.js';
+import { TaggedCache, type TaggedEntry } from '../tagged-cache.js';
+import { articleTag, listTags, SECTIONS_TAG, teasersTag } from '../tags.js';
+import type { ArticleSummary, SectionRecord, TeaserKind, TeaserRecord } from '../types.js';
+import { ForwardingStore } from './forwarding.js';
 
 /**
  * How many of a section's newest articles are kept: enough for any 热点 or
@@ -25,7 +27,7 @@ export interface SectionCacheStats {
  * misses the response cache would otherwise read all three again, although
  * they change far less often than articles are read.
  *
- * Entries carry the same tags as cached responses (see tags.ts) and are
+ * Entries carry the same tags as cached answers (see ../tags.ts) and are
  * dropped by the same purges, before a write returns; a read that began
  * before a purge stores nothing. Like responses they are kept at most
  * `ttlMs`, which bounds how long a write by another process goes unseen.
@@ -81,43 +83,46 @@ export class SectionCache {
  * The store with the section tree, curated teasers and each section's newest
  * articles read through `cache`. Every other read, anything an editor's
  * preview asks for, and every write pass through untouched. Purging `cache`
- * is the writer's job (invalidation.ts), as it is for cached responses.
+ * is the writer's job (invalidation.ts), as it is for cached answers.
  */
-export function sectionCachingStore(store: ContentStore, cache: SectionCache): ContentStore {
-  const reads: Partial<ContentStore> = {
-    async listSections() {
-      const sections = await cache.read('sections', () => store.listSections(), () => ['sections']);
-      return [...sections];
-    },
-    async findTeasers({ sectionIds, kind }) {
-      return Promise.all(
-        sectionIds.map(async (id) => {
-          const teasers = await cache.read(
-            `teasers ${kind} ${id}`,
-            async () => (await store.findTeasers({ sectionIds: [id], kind }))[0] ?? [],
-            () => [`teasers:${id}`],
-          );
-          return [...teasers];
-        }),
-      );
-    },
-    async listArticleSummaries(query) {
-      const newest = newestOf(query);
-      if (!newest) return store.listArticleSummaries(query);
-      const sectionIds = newest.sectionIds;
-      const kept = await cache.read(
-        newest.key,
-        () => store.listArticleSummaries({ filter: sectionIds ? { sectionIds } : {}, limit: NEWEST_KEPT }),
-        (articles) => [
-          ...(sectionIds ? sectionIds.map((id) => `list:section:${id}`) : ['list:all']),
-          ...articles.map((article) => `article:${article.id}`),
-        ],
-      );
-      const excluded = new Set(query.filter?.excludeIds);
-      return kept.filter((article) => !excluded.has(article.id)).slice(0, query.limit);
-    },
-  };
-  return overriding(store, reads);
+export class SectionCachingStore extends ForwardingStore {
+  constructor(
+    inner: ContentStore,
+    private readonly cache: SectionCache,
+  ) {
+    super(inner);
+  }
+
+  override async listSections(): Promise<SectionRecord[]> {
+    const sections = await this.cache.read('sections', () => this.inner.listSections(), () => [SECTIONS_TAG]);
+    return [...sections];
+  }
+
+  override async findTeasers({ sectionIds, kind }: { sectionIds: readonly string[]; kind: TeaserKind }): Promise<TeaserRecord[][]> {
+    return Promise.all(
+      sectionIds.map(async (id) => {
+        const teasers = await this.cache.read(
+          `teasers ${kind} ${id}`,
+          async () => (await this.inner.findTeasers({ sectionIds: [id], kind }))[0] ?? [],
+          () => [teasersTag(id)],
+        );
+        return [...teasers];
+      }),
+    );
+  }
+
+  override async listArticleSummaries(query: ArticleListQuery): Promise<ArticleSummary[]> {
+    const newest = newestOf(query);
+    if (!newest) return this.inner.listArticleSummaries(query);
+    const sectionIds = newest.sectionIds;
+    const kept = await this.cache.read(
+      newest.key,
+      () => this.inner.listArticleSummaries({ filter: sectionIds ? { sectionIds } : {}, limit: NEWEST_KEPT }),
+      (articles) => [...listTags(sectionIds), ...articles.map((article) => articleTag(article.id))],
+    );
+    const excluded = new Set(query.filter?.excludeIds);
+    return kept.filter((article) => !excluded.has(article.id)).slice(0, query.limit);
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { ContentStore, PendingPurge } from '../data/store.js';
-import type { Purger } from './invalidation.js';
+import type { Purger } from '../data/decorators/invalidation.js';
 import { withTimeout } from './redis-guard.js';
 
 /** The shared response cache as the purges see it. */
