@@ -1,4 +1,5 @@
-import { isPublic, type ArticleRecord } from './types.js';
+import type { ArticleRecord } from './types.js';
+import { isPublic } from './visibility.js';
 
 /*
  * Cache tags name what an answer was built from, so a change can drop

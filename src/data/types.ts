@@ -73,9 +73,6 @@ export type ArticleSummary = Omit<ArticleRecord, 'body'>;
 
 export type ArticleStatus = 'DRAFT' | 'PUBLISHED';
 
-// The rule lives in visibility.ts; re-exported because callers outside data/ (cache/tags.ts, editorial.ts) import it from here.
-export { isPublic } from './visibility.js';
-
 /** A curated teaser as stored: one entry of a section's 热点 or 最近更新 list. */
 export interface TeaserRecord {
   sectionId: string;

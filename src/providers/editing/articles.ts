@@ -10,7 +10,8 @@ import type {
 } from '../../__generated__/resolvers-types.js';
 import type { Context } from '../../context.js';
 import { VersionConflictError } from '../../data/errors.js';
-import { isPublic, type ArticleRecord, type ArticleSnapshot } from '../../data/types.js';
+import type { ArticleRecord, ArticleSnapshot } from '../../data/types.js';
+import { isPublic } from '../../data/visibility.js';
 import { badUserInput, notFound, rethrowStoreRefusal, versionConflict } from '../../errors.js';
 import { requireRole } from '../access.js';
 import { articleChange } from './validation.js';
