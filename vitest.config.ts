@@ -4,16 +4,42 @@ import { defineConfig, type TestProjectConfiguration } from 'vitest/config';
 // SQLite and, when TEST_DATABASE_URL names a PostgreSQL database, once more on PostgreSQL (each
 // store in a fresh schema or database of its own, dropped afterwards; see tests/helpers.ts).
 const CONTRACT = [
-  'article', 'articles', 'caching', 'concurrency', 'conformance', 'deadline', 'editorial', 'errors', 'executor', 'http', 'importer',
-  'instances', 'limits', 'lists', 'operations', 'production', 'related', 'safelist', 'search', 'section', 'section-cache', 'shared-purges', 'transfer',
+  'article',
+  'articles',
+  'caching',
+  'concurrency',
+  'conformance',
+  'deadline',
+  'editorial',
+  'errors',
+  'executor',
+  'http',
+  'importer',
+  'instances',
+  'limits',
+  'lists',
+  'operations',
+  'production',
+  'related',
+  'safelist',
+  'search',
+  'section',
+  'section-cache',
+  'shared-purges',
+  'transfer',
 ].map((name) => `tests/${name}.test.ts`);
 
 const postgres = process.env.TEST_DATABASE_URL;
-const POSTGRES_HALF: TestProjectConfiguration = { extends: true, test: { name: 'postgres', include: CONTRACT, env: { TEST_STORE: 'postgres' } } };
+const POSTGRES_HALF: TestProjectConfiguration = {
+  extends: true,
+  test: { name: 'postgres', include: CONTRACT, env: { TEST_STORE: 'postgres' } },
+};
 // Vitest reads this file more than once; say it once.
 if (!postgres && !process.env.NEWSGRAPH_SAID_SKIPPED) {
   process.env.NEWSGRAPH_SAID_SKIPPED = '1';
-  console.warn('\n  PostgreSQL half SKIPPED: set TEST_DATABASE_URL=postgres://USER@HOST:PORT/DATABASE to run the contract suite on PostgreSQL too.\n');
+  console.warn(
+    '\n  PostgreSQL half SKIPPED: set TEST_DATABASE_URL=postgres://USER@HOST:PORT/DATABASE to run the contract suite on PostgreSQL too.\n',
+  );
 }
 
 export default defineConfig({

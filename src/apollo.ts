@@ -5,14 +5,21 @@ import { InMemoryLRUCache, type KeyValueCache } from '@apollo/utils.keyvaluecach
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
-import { isObjectType, type DocumentNode, type GraphQLError, type GraphQLFieldResolver, type GraphQLSchema, type ValidationContext } from 'graphql';
-import { DEFAULT_CACHE, DEFAULT_EXECUTOR, DEFAULT_LIMITS, type CacheConfig, type Executor, type Limits } from './config.js';
+import {
+  type DocumentNode,
+  type GraphQLError,
+  type GraphQLFieldResolver,
+  type GraphQLSchema,
+  isObjectType,
+  type ValidationContext,
+} from 'graphql';
+import { type CacheConfig, DEFAULT_CACHE, DEFAULT_EXECUTOR, DEFAULT_LIMITS, type Executor, type Limits } from './config.js';
 import type { Context } from './context.js';
 import { maskedInternalError, STORE_FAILURE_CODES, storeErrorToGraphQLError } from './errors.js';
 import { jitGateway } from './executor.js';
 import { cacheControlPlugin } from './http-cache/cache-control-plugin.js';
 import { costLimitPlugin } from './limits/cost.js';
-import { safelistPlugin, withSafelist, type SafelistManifest } from './safelist/manifest.js';
+import { type SafelistManifest, safelistPlugin, withSafelist } from './safelist/manifest.js';
 import { buildSchema } from './schema.js';
 
 const DOCUMENT_STORE_BYTES = 2 * 2 ** 20;
@@ -80,7 +87,8 @@ const logStoreFailures: ApolloServerPlugin<Context> = {
           if (typeof code !== 'string' || !STORE_FAILURE_CODES.has(code)) continue;
           // graphql-js wraps the GraphQLError a resolver threw, which wraps the driver's error.
           let cause: Error = error;
-          for (let depth = 0; depth < 5 && 'originalError' in cause && cause.originalError instanceof Error; depth++) cause = cause.originalError;
+          for (let depth = 0; depth < 5 && 'originalError' in cause && cause.originalError instanceof Error; depth++)
+            cause = cause.originalError;
           contextValue.log?.error({ err: cause, code, path: error.path }, `the store failed: ${cause.message}`);
         }
       },

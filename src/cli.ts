@@ -1,7 +1,7 @@
 // The start-up every command-line entry shares (npm run import, export, token, safelist, corpus):
 // arguments in, an exit status out, and the configured store opened, migrated and closed around
 // the work, so each entry holds only what it does.
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
 import { openStore } from './data/open-store.js';
 import type { ContentStore } from './data/store.js';
 

@@ -181,7 +181,9 @@ function oneOf<const T extends readonly [string, ...string[]]>(name: VariableNam
 function wholeNumber(name: VariableName, least: number, what = `a whole number of at least ${least}`) {
   return z
     .string()
-    .refine((text) => /^\d+$/.test(text) && Number(text) >= least, { error: (issue) => `${name} must be ${what}, got "${String(issue.input)}"` })
+    .refine((text) => /^\d+$/.test(text) && Number(text) >= least, {
+      error: (issue) => `${name} must be ${what}, got "${String(issue.input)}"`,
+    })
     .transform(Number);
 }
 
@@ -190,7 +192,11 @@ function onOff(name: VariableName) {
   return z
     .string()
     .transform((text) => text.toLowerCase())
-    .pipe(z.enum(['', 'true', '1', 'on', 'false', '0', 'off'], { error: (issue) => `${name} must be true or false, got "${String(issue.input)}"` }))
+    .pipe(
+      z.enum(['', 'true', '1', 'on', 'false', '0', 'off'], {
+        error: (issue) => `${name} must be true or false, got "${String(issue.input)}"`,
+      }),
+    )
     .transform((text) => (text === '' ? null : ['true', '1', 'on'].includes(text)));
 }
 
@@ -202,7 +208,9 @@ const ENVIRONMENT = z.object({
     'PORT',
     z
       .string()
-      .refine((text) => /^\d+$/.test(text) && Number(text) <= 65535, { error: (issue) => `PORT must be an integer from 0 to 65535, got "${String(issue.input)}"` })
+      .refine((text) => /^\d+$/.test(text) && Number(text) <= 65535, {
+        error: (issue) => `PORT must be an integer from 0 to 65535, got "${String(issue.input)}"`,
+      })
       .transform(Number),
   ),
   LOG_LEVEL: variable('LOG_LEVEL', oneOf('LOG_LEVEL', LOG_LEVELS)),
@@ -224,7 +232,10 @@ const ENVIRONMENT = z.object({
   MAX_COST: variable('MAX_COST', wholeNumber('MAX_COST', 1)),
   MAX_BODY_BYTES: variable('MAX_BODY_BYTES', wholeNumber('MAX_BODY_BYTES', 1)),
   MAX_URL_BYTES: variable('MAX_URL_BYTES', wholeNumber('MAX_URL_BYTES', 1)),
-  MAX_REFUSALS_PER_MINUTE: variable('MAX_REFUSALS_PER_MINUTE', wholeNumber('MAX_REFUSALS_PER_MINUTE', 0, 'a whole number (0 turns the limit off)')),
+  MAX_REFUSALS_PER_MINUTE: variable(
+    'MAX_REFUSALS_PER_MINUTE',
+    wholeNumber('MAX_REFUSALS_PER_MINUTE', 0, 'a whole number (0 turns the limit off)'),
+  ),
   INTROSPECTION: variable('INTROSPECTION', onOff('INTROSPECTION')),
   LANDING_PAGE: variable('LANDING_PAGE', onOff('LANDING_PAGE')),
   EXECUTOR: variable('EXECUTOR', oneOf('EXECUTOR', EXECUTORS)),
@@ -283,7 +294,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     // PostgreSQL statements stop at the request deadline too, in the database, not only in newsgraph.
     database:
       settings.DATABASE_URL.kind === 'postgres'
-        ? { ...settings.DATABASE_URL, poolSize: settings.PG_POOL_SIZE, statementTimeoutMs: settings.REQUEST_TIMEOUT_MS, lockTimeoutMs: settings.PG_LOCK_TIMEOUT_MS }
+        ? {
+            ...settings.DATABASE_URL,
+            poolSize: settings.PG_POOL_SIZE,
+            statementTimeoutMs: settings.REQUEST_TIMEOUT_MS,
+            lockTimeoutMs: settings.PG_LOCK_TIMEOUT_MS,
+          }
         : inDirectory(settings.DATABASE_URL, cwd),
     seedPath: settings.SEED_PATH === '' ? null : resolve(cwd, settings.SEED_PATH),
     logLevel: settings.LOG_LEVEL,
@@ -307,7 +323,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     requestTimeoutMs: settings.REQUEST_TIMEOUT_MS,
     safelist: settings.SAFELIST === '' ? null : resolve(cwd, settings.SAFELIST),
     trustProxy: settings.TRUST_PROXY,
-    redis: settings.REDIS_URL === '' ? null : { url: settings.REDIS_URL, prefix: settings.REDIS_PREFIX, timeoutMs: settings.REDIS_TIMEOUT_MS },
+    redis:
+      settings.REDIS_URL === '' ? null : { url: settings.REDIS_URL, prefix: settings.REDIS_PREFIX, timeoutMs: settings.REDIS_TIMEOUT_MS },
     executor: settings.EXECUTOR,
     cache: {
       articleSeconds: settings.CACHE_MAX_AGE,
@@ -332,7 +349,10 @@ function parseTrustProxy(text: string, context: z.RefinementCtx<string>): boolea
   if (lower === '' || lower === 'false') return false;
   if (lower === 'true') return true;
   if (/^\d+$/.test(text)) return Number(text);
-  const entries = text.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const entries = text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   const bad = entries.filter((entry) => !/^(loopback|linklocal|uniquelocal|[0-9a-f.:]+(\/\d{1,3})?)$/i.test(entry));
   if (bad.length) {
     context.issues.push({

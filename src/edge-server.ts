@@ -19,7 +19,10 @@ import type { CacheEdge } from './http-cache/edge.js';
  */
 export function edgeServerFactory({ closing, edge }: { closing: () => boolean; edge: () => CacheEdge | null }): FastifyServerFactory {
   return (handler, options) => {
-    const { keepAliveTimeout, requestTimeout, connectionTimeout } = options as Record<'keepAliveTimeout' | 'requestTimeout' | 'connectionTimeout', number>;
+    const { keepAliveTimeout, requestTimeout, connectionTimeout } = options as Record<
+      'keepAliveTimeout' | 'requestTimeout' | 'connectionTimeout',
+      number
+    >;
     const server = createServer((request, response) => {
       if (closing()) return refuseWhileClosing(response);
       const cacheEdge = edge();
@@ -40,5 +43,11 @@ export function edgeServerFactory({ closing, edge }: { closing: () => boolean; e
 function refuseWhileClosing(response: ServerResponse<IncomingMessage>): void {
   const refusal = shuttingDown();
   const body = JSON.stringify(refusal.body);
-  response.writeHead(refusal.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' }).end(body);
+  response
+    .writeHead(refusal.status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      connection: 'close',
+    })
+    .end(body);
 }

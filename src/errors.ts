@@ -1,4 +1,4 @@
-import { GraphQLError, type ASTNode, type GraphQLFormattedError } from 'graphql';
+import { type ASTNode, GraphQLError, type GraphQLFormattedError } from 'graphql';
 import {
   ArticleNotFoundError,
   DeadlineExceeded,
@@ -6,9 +6,9 @@ import {
   SectionNotFoundError,
   SlugTakenError,
   StoreFailure,
+  type StoreFailureKind,
   storeFailureKind,
   VersionConflictError,
-  type StoreFailureKind,
 } from './data/errors.js';
 
 // The catalogue of every error the service emits: each code, its message and
@@ -68,14 +68,12 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
 export const RETRY_AFTER_SECONDS = 1;
 
 /** A client error with its code and, where the code has one, its HTTP status; the named helpers below are built on it. */
-export function userError(
-  code: ErrorCode,
-  message: string,
-  extensions: Record<string, unknown> = {},
-  cause?: unknown,
-): GraphQLError {
+export function userError(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}, cause?: unknown): GraphQLError {
   const status = HTTP_STATUS[code];
-  const http = status === undefined ? {} : { http: { status, ...(status === 503 ? { headers: new Map([['retry-after', String(RETRY_AFTER_SECONDS)]]) } : {}) } };
+  const http =
+    status === undefined
+      ? {}
+      : { http: { status, ...(status === 503 ? { headers: new Map([['retry-after', String(RETRY_AFTER_SECONDS)]]) } : {}) } };
   return new GraphQLError(message, {
     extensions: { ...extensions, code, ...http },
     originalError: cause instanceof Error ? cause : undefined,
@@ -184,9 +182,17 @@ export function scalarError(message: string, node?: ASTNode): GraphQLError {
 
 /** An operation whose estimated cost is over the budget, refused before it runs (400). */
 export function costOverBudget(cost: number, budget: number): GraphQLError {
-  return new GraphQLError(`this operation's estimated cost is ${cost}, over the budget of ${budget}: ask for fewer items per page or fewer nested lists`, {
-    extensions: { code: 'GRAPHQL_VALIDATION_FAILED' satisfies ErrorCode, cost, budget, http: { status: HTTP_STATUS.GRAPHQL_VALIDATION_FAILED } },
-  });
+  return new GraphQLError(
+    `this operation's estimated cost is ${cost}, over the budget of ${budget}: ask for fewer items per page or fewer nested lists`,
+    {
+      extensions: {
+        code: 'GRAPHQL_VALIDATION_FAILED' satisfies ErrorCode,
+        cost,
+        budget,
+        http: { status: HTTP_STATUS.GRAPHQL_VALIDATION_FAILED },
+      },
+    },
+  );
 }
 
 /** An operation not on the server's safelist, refused before it runs (400). */
@@ -217,9 +223,14 @@ function httpRefusal(status: number, code: ErrorCode, message: string, extension
 
 /** A client cut off after `max` refused requests within `windowMs` (429); send `Retry-After: seconds` with it. */
 export function rateLimited({ max, windowMs, seconds }: { max: number; windowMs: number; seconds: number }): HttpRefusal {
-  return httpRefusal(429, 'RATE_LIMITED', `too many refused requests from this client: ${max} within ${windowMs / 1000} s; try again in ${seconds} s`, {
-    retryAfterSeconds: seconds,
-  });
+  return httpRefusal(
+    429,
+    'RATE_LIMITED',
+    `too many refused requests from this client: ${max} within ${windowMs / 1000} s; try again in ${seconds} s`,
+    {
+      retryAfterSeconds: seconds,
+    },
+  );
 }
 
 /** A request that arrives while the server drains (503), so a load balancer sends it elsewhere. */

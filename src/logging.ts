@@ -1,6 +1,6 @@
 // Where log lines go, and which requests get one: logging must never be what stops the service.
 import type { ApolloServerPlugin } from '@apollo/server';
-import { LogController, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import { type FastifyReply, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify';
 import type { Config } from './config.js';
 import type { Context } from './context.js';
 
@@ -85,7 +85,12 @@ export function standardOutputLog(): StandardOutputLog {
 class ProductionRequestLines extends LogController {
   override incomingRequest(): void {}
 
-  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply, metadata?: Record<string, unknown>): void {
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    metadata?: Record<string, unknown>,
+  ): void {
     if (error) super.requestCompleted(error, request, reply, metadata);
   }
 
@@ -139,4 +144,3 @@ export function requestLog(
     },
   };
 }
-

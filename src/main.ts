@@ -1,7 +1,7 @@
 // Process entry: config → store → server → listen, and a clean stop on SIGTERM/SIGINT.
 import { existsSync } from 'node:fs';
 import { TokenStore } from './auth/tokens.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
 import { storeFailureKind } from './data/errors.js';
 import { openStore } from './data/open-store.js';
 import { seedIfEmpty } from './ingest/import-pages.js';
@@ -65,9 +65,15 @@ async function main(): Promise<void> {
   const { http } = await buildServer({ config, store, metrics, tokens: { verify: (token) => tokens.verify(token) } });
   // The driver's error holds its whole client; the log needs what happened, not that.
   logConnectionError = (error) =>
-    http.log.warn({ reason: error.message, code: (error as { code?: unknown }).code }, 'a store connection failed; the pool opens a new one when needed');
+    http.log.warn(
+      { reason: error.message, code: (error as { code?: unknown }).code },
+      'a store connection failed; the pool opens a new one when needed',
+    );
   if (!existsSync(config.tokensFile)) {
-    http.log.warn({ tokensFile: config.tokensFile }, 'no tokens file: every editor token is refused (create one with npm run token -- create NAME --role EDITOR)');
+    http.log.warn(
+      { tokensFile: config.tokensFile },
+      'no tokens file: every editor token is refused (create one with npm run token -- create NAME --role EDITOR)',
+    );
   }
   // Tokens created or revoked with `npm run token` take effect on SIGHUP, without a restart.
   process.on('SIGHUP', () => {

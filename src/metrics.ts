@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Context } from './context.js';
 import type { QueryEvent } from './data/store.js';
 
@@ -79,7 +79,11 @@ export class Metrics {
       'Records the section cache holds (sections, teasers and article summaries, as it counts them against SECTION_CACHE_RECORDS)',
       () => stats().records,
     );
-    this.gauge('newsgraph_section_cache_entries', 'Lists the section cache holds (the section tree, teaser lists, newest-article lists)', () => stats().entries);
+    this.gauge(
+      'newsgraph_section_cache_entries',
+      'Lists the section cache holds (the section tree, teaser lists, newest-article lists)',
+      () => stats().entries,
+    );
   }
 
   /** Reports, with every scrape, how many log lines were dropped because standard output was not read fast enough. */
@@ -132,8 +136,16 @@ export class Metrics {
 
   /** Reports, with every scrape, whether the shared cache is in use and how many purges wait to be delivered. */
   watchSharedCache(state: () => { usable: boolean; pendingPurges: number }): void {
-    this.gauge('newsgraph_shared_cache_usable', '1 while this instance answers from the shared (Redis) response cache, 0 while it goes past it', () => (state().usable ? 1 : 0));
-    this.gauge('newsgraph_pending_purges', 'Purges of the shared cache this instance knows are waiting to be delivered', () => state().pendingPurges);
+    this.gauge(
+      'newsgraph_shared_cache_usable',
+      '1 while this instance answers from the shared (Redis) response cache, 0 while it goes past it',
+      () => (state().usable ? 1 : 0),
+    );
+    this.gauge(
+      'newsgraph_pending_purges',
+      'Purges of the shared cache this instance knows are waiting to be delivered',
+      () => state().pendingPurges,
+    );
   }
 
   /** An Apollo plugin that records every request it sees. */

@@ -1,21 +1,21 @@
+import { randomUUID } from 'node:crypto';
 import type { ApolloServer } from '@apollo/server';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import { createClient } from '@redis/client';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { randomUUID } from 'node:crypto';
 import { createApollo } from './apollo.js';
 import type { TokenStore } from './auth/tokens.js';
 import type { Config } from './config.js';
-import { createContext, viewerOf, type Context } from './context.js';
+import { type Context, createContext, viewerOf } from './context.js';
 import { composeSharedStore } from './data/compose-store.js';
 import { SectionCache } from './data/decorators/section-cache.js';
 import type { ContentStore } from './data/store.js';
 import { edgeServerFactory } from './edge-server.js';
 import { urlTooLong } from './errors.js';
-import { cacheEdge, type CacheEdge } from './http-cache/edge.js';
+import { type CacheEdge, cacheEdge } from './http-cache/edge.js';
 import { responseCacheHints, serveFromCache } from './http-cache/hooks.js';
-import { redisKeyValueCache, RedisResponseCache } from './http-cache/redis-cache.js';
-import { RedisGuard, withTimeout, type RedisClient } from './http-cache/redis-guard.js';
+import { RedisResponseCache, redisKeyValueCache } from './http-cache/redis-cache.js';
+import { type RedisClient, RedisGuard, withTimeout } from './http-cache/redis-guard.js';
 import { memoryResponseStore, ResponseCache, type ResponseStore } from './http-cache/response-cache.js';
 import { SharedPurges } from './http-cache/shared-purges.js';
 import { limitRefusals } from './limits/refusals.js';
@@ -34,7 +34,11 @@ const READY_TIMEOUT_MS = 1000;
  * A connection that drops is retried by the client; meanwhile commands fail
  * at once (no offline queue).
  */
-async function connectRedis(url: string, timeoutMs: number, log: { info(message: string): void; warn(fields: object, message: string): void }): Promise<RedisGuard> {
+async function connectRedis(
+  url: string,
+  timeoutMs: number,
+  log: { info(message: string): void; warn(fields: object, message: string): void },
+): Promise<RedisGuard> {
   const client: RedisClient = createClient({
     url,
     disableOfflineQueue: true,
@@ -52,12 +56,14 @@ async function connectRedis(url: string, timeoutMs: number, log: { info(message:
   const guard = new RedisGuard(client, {
     timeoutMs,
     onChange: (available, cause) =>
-      available ? log.info('Redis answers again; using the shared cache') : log.warn({ err: cause }, 'Redis is not answering; going past the shared cache until it does'),
+      available
+        ? log.info('Redis answers again; using the shared cache')
+        : log.warn({ err: cause }, 'Redis is not answering; going past the shared cache until it does'),
   });
   const connected = client.connect();
   connected.catch(() => {});
-  await withTimeout(connected, Math.max(timeoutMs * 4, 1000), () => new Error('Redis did not accept a connection in time')).catch((error: unknown) =>
-    guard.bypass(error),
+  await withTimeout(connected, Math.max(timeoutMs * 4, 1000), () => new Error('Redis did not accept a connection in time')).catch(
+    (error: unknown) => guard.bypass(error),
   );
   return guard;
 }
@@ -109,7 +115,9 @@ export async function buildServer({
     closing = true;
     done();
   });
-  const shared = config.redis ? { guard: await connectRedis(config.redis.url, config.redis.timeoutMs, http.log), prefix: config.redis.prefix } : null;
+  const shared = config.redis
+    ? { guard: await connectRedis(config.redis.url, config.redis.timeoutMs, http.log), prefix: config.redis.prefix }
+    : null;
   if (shared) {
     http.addHook('onClose', async () => {
       shared.guard.close();
@@ -185,9 +193,21 @@ export async function buildServer({
     await layers.invalidation.scheduleUpcoming();
     http.addHook('onClose', async () => layers.invalidation.cancelScheduled());
     if (responses) {
-      serveFromCache(http, { cache: responses, metrics, ttlSeconds: config.cache.responseSeconds, staleIfErrorSeconds: config.cache.staleIfErrorSeconds });
+      serveFromCache(http, {
+        cache: responses,
+        metrics,
+        ttlSeconds: config.cache.responseSeconds,
+        staleIfErrorSeconds: config.cache.staleIfErrorSeconds,
+      });
       const { peek } = responses;
-      if (peek) edge = cacheEdge(http, { peek, metrics, bodyLimit: limits.bodyBytes, mayCutOff: refusals?.mayCutOff, staleIfErrorSeconds: config.cache.staleIfErrorSeconds });
+      if (peek)
+        edge = cacheEdge(http, {
+          peek,
+          metrics,
+          bodyLimit: limits.bodyBytes,
+          mayCutOff: refusals?.mayCutOff,
+          staleIfErrorSeconds: config.cache.staleIfErrorSeconds,
+        });
     }
     if (cache) metrics.watchResponseCache(() => cache.stats());
     if (sections) metrics.watchSectionCache(() => sections.stats());
@@ -200,10 +220,16 @@ export async function buildServer({
   http.get('/ready', async (_, reply) => {
     try {
       // Bounded: a load balancer's probe must get an answer even from a store that does not answer.
-      const readiness = await withTimeout(served.checkReady(), READY_TIMEOUT_MS, () => new Error(`the store did not answer within ${READY_TIMEOUT_MS} ms`));
+      const readiness = await withTimeout(
+        served.checkReady(),
+        READY_TIMEOUT_MS,
+        () => new Error(`the store did not answer within ${READY_TIMEOUT_MS} ms`),
+      );
       // Redis is a cache: without it reads go to the store, so it is reported, never a reason to take readers away.
       const sharedCache = shared ? { sharedCache: redisResponses?.usable() ? 'in use' : 'bypassed' } : {};
-      return readiness.writable ? { status: 'ready', ...sharedCache } : { status: 'ready', writes: 'refused', reason: readiness.reason, ...sharedCache };
+      return readiness.writable
+        ? { status: 'ready', ...sharedCache }
+        : { status: 'ready', writes: 'refused', reason: readiness.reason, ...sharedCache };
     } catch (error) {
       http.log.warn({ err: error }, 'not ready');
       return reply.code(503).send({ status: 'unavailable', reason: (error as Error).message });

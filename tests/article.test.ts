@@ -61,9 +61,7 @@ describe('the seed article page', () => {
       publishedAt: '2023-04-23T09:40:36+08:00',
       section: { name: '原创', path: [{ name: '首页' }, { name: '原创' }] },
       body: blocks.map((text) =>
-        text === '(资料图)'
-          ? { __typename: 'Image', caption: '资料图', url: null }
-          : { __typename: 'Paragraph', text },
+        text === '(资料图)' ? { __typename: 'Image', caption: '资料图', url: null } : { __typename: 'Paragraph', text },
       ),
       credits: [
         { role: 'WRITER', label: '撰文', name: '晚上吃早饭' },
@@ -85,7 +83,9 @@ describe('the seed article page', () => {
     expect(article.excerpt.startsWith('在各种 AI 新闻满天飞的 2023 年,大家还记得大明湖畔的元宇宙吗?')).toBe(true);
     expect([...article.excerpt].length).toBeLessThanOrEqual(200);
     // Counted independently of src/text: Han characters one by one, ASCII letter/digit runs as words.
-    const text = seedFromFile().blocks.filter((b) => b !== '(资料图)').join('\n');
+    const text = seedFromFile()
+      .blocks.filter((b) => b !== '(资料图)')
+      .join('\n');
     const han = text.match(/\p{Script=Han}/gu)?.length ?? 0;
     const latin = text.match(/[A-Za-z0-9]+/g)?.length ?? 0;
     expect(article.wordCount).toBe(han + latin);

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { ContentStore } from '../src/data/store.js';
 import { keptFor } from '../src/http-cache/hooks.js';
 import { ResponseCache } from '../src/http-cache/response-cache.js';
-import type { ContentStore } from '../src/data/store.js';
-import { ADMIN, EDITOR, addPage, beijingTime, startHttpServer, type HttpTestServer, type SchemaAnswer } from './helpers.js';
+import { ADMIN, addPage, beijingTime, EDITOR, type HttpTestServer, type SchemaAnswer, startHttpServer } from './helpers.js';
 
 const ARTICLE_PAGE = `query ArticlePage($slug: String!) { article(slug: $slug) { id title version section { name }
   body { __typename ... on Paragraph { text } } hot: related(kind: HOT, first: 6) { title } } }`;
@@ -50,7 +50,12 @@ describe('caching', () => {
       body: JSON.parse(text) as Reply<T>['body'],
     };
   }
-  function post<T = SchemaAnswer>(query: string, variables: Record<string, unknown> = {}, token?: string, extra: Record<string, string> = {}): Promise<Reply<T>> {
+  function post<T = SchemaAnswer>(
+    query: string,
+    variables: Record<string, unknown> = {},
+    token?: string,
+    extra: Record<string, string> = {},
+  ): Promise<Reply<T>> {
     return send<T>({
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...extra },
@@ -58,7 +63,8 @@ describe('caching', () => {
     });
   }
   async function edit(id: string, input: Record<string, unknown>) {
-    const { version } = (await post(`query($id: ID) { article(id: $id, preview: true) { version } }`, { id }, 'editor-token')).body.data!.article;
+    const { version } = (await post(`query($id: ID) { article(id: $id, preview: true) { version } }`, { id }, 'editor-token')).body.data!
+      .article;
     const reply = await post(
       `mutation($id: ID!, $v: Int!, $input: UpdateArticleInput!) { updateArticle(id: $id, expectedVersion: $v, input: $input) { article { title version } } }`,
       { id, v: version, input },
@@ -98,7 +104,11 @@ describe('caching', () => {
       const failed = await post(`query($slug: String!) { article(slug: $slug) { title nope } }`, { slug: seedSlug });
       expect(failed.status).toBe(400);
       expect(failed.cacheControl).toBe('no-store');
-      const forbidden = await post(`mutation { createSection(input: { name: "无权", parent: "1" }) { section { id } } }`, {}, 'editor-token');
+      const forbidden = await post(
+        `mutation { createSection(input: { name: "无权", parent: "1" }) { section { id } } }`,
+        {},
+        'editor-token',
+      );
       expect(forbidden.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
       expect(forbidden.cacheControl).toBe('private, no-store');
       const badInput = await post(`{ articles(first: 500) { totalCount } }`);
@@ -134,7 +144,11 @@ describe('caching', () => {
       const b = await post(query, {}, undefined, graphqlJson);
       expect(a.cache).toBe('MISS');
       expect(b.cache).toBe('HIT');
-      const response = await fetch(t.url, { method: 'POST', headers: { 'content-type': 'application/json', ...graphqlJson }, body: JSON.stringify({ query }) });
+      const response = await fetch(t.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...graphqlJson },
+        body: JSON.stringify({ query }),
+      });
       expect(response.headers.get('content-type')).toMatch(/^application\/graphql-response\+json/);
     });
 
@@ -217,15 +231,17 @@ describe('caching', () => {
       expect((await post(LIST)).cache).toBe('HIT');
       await post(SEARCH, { q: '缓存失效' });
       // Another article's 最近更新 module lists its section's newest articles.
-      const latestOf = async (s: string) => (await post<{ article: { latest: { title: string }[] } }>(LATEST_MODULE, { slug: s })).body.data!.article.latest.map((i: { title: string }) => i.title);
+      const latestOf = async (s: string) =>
+        (await post<{ article: { latest: { title: string }[] } }>(LATEST_MODULE, { slug: s })).body.data!.article.latest.map(
+          (i: { title: string }) => i.title,
+        );
       await post(LATEST_MODULE, { slug: otherSlug });
       expect((await post(LATEST_MODULE, { slug: otherSlug })).cache).toBe('MISS');
       expect((await post(LATEST_MODULE, { slug: otherSlug })).cache).toBe('HIT');
 
-      const created = await mutate(
-        `mutation($input: CreateArticleInput!) { createArticle(input: $input) { article { id version } } }`,
-        { input: { title: '缓存失效的新文章', slug, section: sectionId, body: [{ paragraph: '缓存失效测试正文。' }] } },
-      );
+      const created = await mutate(`mutation($input: CreateArticleInput!) { createArticle(input: $input) { article { id version } } }`, {
+        input: { title: '缓存失效的新文章', slug, section: sectionId, body: [{ paragraph: '缓存失效测试正文。' }] },
+      });
       const { id } = created.createArticle.article;
       // A draft changes nothing the public sees.
       expect((await post(ARTICLE_ONLY, { slug })).body.data!.article).toBeNull();
@@ -235,36 +251,48 @@ describe('caching', () => {
       const list = (await post(LIST)).body.data!.articles;
       expect(list.totalCount).toBe(totalBefore + 1);
       expect(list.nodes[0]!.id).toBe(id);
-      expect((await post(SEARCH, { q: '缓存失效' })).body.data!.search.nodes.map((n: { article: { id: string } }) => n.article.id)).toContain(id);
+      expect(
+        (await post(SEARCH, { q: '缓存失效' })).body.data!.search.nodes.map((n: { article: { id: string } }) => n.article.id),
+      ).toContain(id);
       expect((await latestOf(otherSlug))[0]).toBe('缓存失效的新文章');
 
       await mutate(`mutation($id: ID!) { deleteArticle(id: $id, expectedVersion: 2) { article { version } } }`, { id });
       expect((await post(ARTICLE_ONLY, { slug })).body.data!.article).toBeNull();
       expect((await post(LIST)).body.data!.articles.totalCount).toBe(totalBefore);
-      expect((await post(SEARCH, { q: '缓存失效' })).body.data!.search.nodes.map((n: { article: { id: string } }) => n.article.id)).not.toContain(id);
+      expect(
+        (await post(SEARCH, { q: '缓存失效' })).body.data!.search.nodes.map((n: { article: { id: string } }) => n.article.id),
+      ).not.toContain(id);
       expect(await latestOf(otherSlug)).not.toContain('缓存失效的新文章');
     });
 
     it('shows a new 热点 list and a renamed section at once', async () => {
       await post(ARTICLE_PAGE, { slug: seedSlug });
       expect((await post(ARTICLE_PAGE, { slug: seedSlug })).cache).toBe('HIT');
-      await mutate(`mutation($s: ID!) { setHotItems(section: $s, items: [{ title: "新的热点", url: "https://example.com/hot" }]) { items { title } } }`, {
-        s: sectionId,
-      });
-      expect((await post<{ article: { hot: { title: string }[] } }>(ARTICLE_PAGE, { slug: seedSlug })).body.data!.article.hot[0]!.title).toBe('新的热点');
+      await mutate(
+        `mutation($s: ID!) { setHotItems(section: $s, items: [{ title: "新的热点", url: "https://example.com/hot" }]) { items { title } } }`,
+        {
+          s: sectionId,
+        },
+      );
+      expect(
+        (await post<{ article: { hot: { title: string }[] } }>(ARTICLE_PAGE, { slug: seedSlug })).body.data!.article.hot[0]!.title,
+      ).toBe('新的热点');
 
       await post(ARTICLE_PAGE, { slug: seedSlug });
-      const rename = await post(`mutation($id: ID!) { updateSection(id: $id, input: { name: "原创频道" }) { section { name } } }`, { id: sectionId }, 'admin-token');
+      const rename = await post(
+        `mutation($id: ID!) { updateSection(id: $id, input: { name: "原创频道" }) { section { name } } }`,
+        { id: sectionId },
+        'admin-token',
+      );
       expect(rename.body.errors, rename.text).toBeUndefined();
       expect((await post(ARTICLE_PAGE, { slug: seedSlug })).body.data!.article.section.name).toBe('原创频道');
     });
 
     it('purges lists when a scheduled article’s time comes, with no write at that moment', async () => {
       const slug = 'cache-scheduled-article';
-      const created = await mutate(
-        `mutation($input: CreateArticleInput!) { createArticle(input: $input) { article { id } } }`,
-        { input: { title: '定时发布的文章', slug, section: sectionId, body: [{ paragraph: '定时发布。' }] } },
-      );
+      const created = await mutate(`mutation($input: CreateArticleInput!) { createArticle(input: $input) { article { id } } }`, {
+        input: { title: '定时发布的文章', slug, section: sectionId, body: [{ paragraph: '定时发布。' }] },
+      });
       const at = new Date(Date.now() + 1500).toISOString();
       await mutate(`mutation($id: ID!, $at: DateTime) { publishArticle(id: $id, expectedVersion: 1, at: $at) { article { version } } }`, {
         id: created.createArticle.article.id,
@@ -299,13 +327,19 @@ describe('identical requests that miss together', () => {
   it('are answered with one execution, and everyone gets the same bytes', async () => {
     const query = `query Together($slug: String!) { article(slug: $slug) { title wordCount } }`;
     const post = (slug: string) =>
-      fetch(t.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables: { slug } }) });
+      fetch(t.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query, variables: { slug } }),
+      });
     await (await post('not-yet-seen')).text(); // the document is known from now on
     t.queries.length = 0;
-    const replies = await Promise.all(Array.from({ length: 8 }, async () => {
-      const response = await post('20230423-7c45cae95cf3');
-      return { cache: response.headers.get('x-cache'), text: await response.text() };
-    }));
+    const replies = await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        const response = await post('20230423-7c45cae95cf3');
+        return { cache: response.headers.get('x-cache'), text: await response.text() };
+      }),
+    );
     expect(t.queries.filter((q) => q.sql.includes('from "articles" where "slug"')).length).toBe(1);
     expect(replies.map((r) => r.cache).sort()).toEqual(['MISS', ...Array(7).fill('SHARED')]);
     expect(new Set(replies.map((r) => r.text)).size).toBe(1);
@@ -328,9 +362,15 @@ describe('the edge: stored answers sent before Fastify', () => {
 
   const post = async (body: string, headers: Record<string, string> = {}) => {
     const response = await fetch(t.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
-    return { status: response.status, cache: response.headers.get('x-cache'), cacheControl: response.headers.get('cache-control'), text: await response.text() };
+    return {
+      status: response.status,
+      cache: response.headers.get('x-cache'),
+      cacheControl: response.headers.get('cache-control'),
+      text: await response.text(),
+    };
   };
-  const headline = (client = '198.51.100.1') => post(JSON.stringify({ query: HEADLINE, variables: { slug: SLUG } }), { 'x-forwarded-for': client });
+  const headline = (client = '198.51.100.1') =>
+    post(JSON.stringify({ query: HEADLINE, variables: { slug: SLUG } }), { 'x-forwarded-for': client });
   const fastifySaw = () => logText.split('\n').filter((line) => line.includes('"incoming request"')).length;
 
   it('answers a stored answer without Fastify handling the request, with the bytes and headers Fastify would send', async () => {
@@ -339,7 +379,8 @@ describe('the edge: stored answers sent before Fastify', () => {
     const before = fastifySaw();
     const hits = await Promise.all([headline(), headline(), headline()]);
     expect(fastifySaw()).toBe(before);
-    for (const hit of hits) expect(hit).toEqual({ status: 200, cache: 'HIT', cacheControl: 'public, max-age=60, stale-if-error=3600', text: first.text });
+    for (const hit of hits)
+      expect(hit).toEqual({ status: 200, cache: 'HIT', cacheControl: 'public, max-age=60, stale-if-error=3600', text: first.text });
     expect(JSON.parse(first.text).data!.article.title).toMatch(/元宇宙/);
   });
 

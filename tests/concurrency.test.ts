@@ -1,4 +1,4 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestStore, type TestStore } from './helpers.js';
@@ -10,7 +10,9 @@ function editorProcess(args: string[]): Promise<{ child: ChildProcessWithoutNull
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
   const result = new Promise<string>((resolve, reject) => {
-    child.on('exit', (code) => (code === 0 ? resolve(output.split('\n').filter(Boolean).at(-1) ?? '') : reject(new Error(`exit ${code}: ${stderr}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(output.split('\n').filter(Boolean).at(-1) ?? '') : reject(new Error(`exit ${code}: ${stderr}`)),
+    );
   });
   return new Promise((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => {

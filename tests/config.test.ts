@@ -14,7 +14,16 @@ describe('configuration from the environment', () => {
       logRequests: 1,
       logSlowMs: 1000,
       tokensFile: '/srv/newsgraph/var/tokens.json',
-      limits: { depth: 12, aliases: 30, directives: 50, tokens: 2000, cost: 5000, bodyBytes: 102_400, urlBytes: 8192, refusalsPerMinute: 30 },
+      limits: {
+        depth: 12,
+        aliases: 30,
+        directives: 50,
+        tokens: 2000,
+        cost: 5000,
+        bodyBytes: 102_400,
+        urlBytes: 8192,
+        refusalsPerMinute: 30,
+      },
       introspection: true,
       landingPage: true,
       shutdownTimeoutMs: 10_000,
@@ -43,7 +52,9 @@ describe('configuration from the environment', () => {
     expect(loadConfig({ MAX_REFUSALS_PER_MINUTE: '0' }).limits.refusalsPerMinute).toBe(0);
     expect(loadConfig({ CACHE_MAX_AGE: '300', RESPONSE_CACHE_MB: '0' }).cache).toMatchObject({ articleSeconds: 300, responseBytes: 0 });
     expect(loadConfig({ SECTION_CACHE_RECORDS: '0' }).cache.sectionRecords).toBe(0);
-    expect(() => loadConfig({ SECTION_CACHE_RECORDS: 'all' })).toThrow(/SECTION_CACHE_RECORDS must be a whole number of at least 0, got "all"/);
+    expect(() => loadConfig({ SECTION_CACHE_RECORDS: 'all' })).toThrow(
+      /SECTION_CACHE_RECORDS must be a whole number of at least 0, got "all"/,
+    );
     expect(() => loadConfig({ APQ_CACHE_MB: '0' })).toThrow(/APQ_CACHE_MB must be a whole number of at least 1, got "0"/);
     expect(() => loadConfig({ MAX_REFUSALS_PER_MINUTE: '-1' })).toThrow(/MAX_REFUSALS_PER_MINUTE must be a whole number/);
   });
@@ -77,8 +88,14 @@ describe('configuration from the environment', () => {
       statementTimeoutMs: 4000,
       lockTimeoutMs: 1000,
     });
-    expect(loadConfig({ DATABASE_URL: 'postgresql://news@db/news' }).database).toMatchObject({ kind: 'postgres', poolSize: 10, statementTimeoutMs: 10_000 });
-    expect(() => loadConfig({ DATABASE_URL: 'postgres://db/news', PG_POOL_SIZE: '1' })).toThrow(/PG_POOL_SIZE must be a whole number of at least 2/);
+    expect(loadConfig({ DATABASE_URL: 'postgresql://news@db/news' }).database).toMatchObject({
+      kind: 'postgres',
+      poolSize: 10,
+      statementTimeoutMs: 10_000,
+    });
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://db/news', PG_POOL_SIZE: '1' })).toThrow(
+      /PG_POOL_SIZE must be a whole number of at least 2/,
+    );
   });
 
   it('reports every invalid variable at once', () => {
@@ -99,7 +116,11 @@ describe('configuration from the environment', () => {
   });
 
   it('reads the settings for failing infrastructure, sampling request logs in production', () => {
-    expect(loadConfig({ REDIS_URL: 'redis://cache:6379', REDIS_TIMEOUT_MS: '100' }).redis).toEqual({ url: 'redis://cache:6379', prefix: 'newsgraph:', timeoutMs: 100 });
+    expect(loadConfig({ REDIS_URL: 'redis://cache:6379', REDIS_TIMEOUT_MS: '100' }).redis).toEqual({
+      url: 'redis://cache:6379',
+      prefix: 'newsgraph:',
+      timeoutMs: 100,
+    });
     expect(loadConfig({ DATABASE_URL: 'postgres://db/news', PG_LOCK_TIMEOUT_MS: '250' }).database).toMatchObject({ lockTimeoutMs: 250 });
     expect(loadConfig({ STALE_IF_ERROR: '0' }).cache.staleIfErrorSeconds).toBe(0);
     expect(loadConfig({ NODE_ENV: 'production' })).toMatchObject({ logRequests: 0.01, logSlowMs: 1000 });
@@ -129,7 +150,12 @@ describe('configuration from the environment', () => {
       'REQUEST_TIMEOUT_MS must be a whole number of at least 1, got "abc"',
       'LOG_REQUESTS must be a number from 0 to 1, got "2"',
     ]);
-    const more = [['LOG_SLOW_MS', '1.5'], ['REQUEST_TIMEOUT_MS', '1e3'], ['SHUTDOWN_TIMEOUT_MS', 'NaN'], ['LOG_REQUESTS', '-0.5']] as const;
+    const more = [
+      ['LOG_SLOW_MS', '1.5'],
+      ['REQUEST_TIMEOUT_MS', '1e3'],
+      ['SHUTDOWN_TIMEOUT_MS', 'NaN'],
+      ['LOG_REQUESTS', '-0.5'],
+    ] as const;
     for (const [name, value] of more) {
       expect(() => loadConfig({ [name]: value }), `${name}=${value}`).toThrow(new RegExp(`${name} must be .*got "${value}"`));
     }

@@ -1,6 +1,6 @@
 import { serverAudits } from 'graphql-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHttpServer, type HttpTestServer } from './helpers.js';
+import { type HttpTestServer, startHttpServer } from './helpers.js';
 
 describe('GraphQL over HTTP conformance (graphql-http server audits)', () => {
   let t: HttpTestServer;

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { generatePages, type GeneratedPage } from '../src/tools/corpus/generate.js';
 import type { ParsedPage } from '../src/data/page.js';
 import { parsePage } from '../src/ingest/parse-page.js';
+import { type GeneratedPage, generatePages } from '../src/tools/corpus/generate.js';
 
 interface BankSection {
   name: string;

@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generatePages } from '../src/tools/corpus/generate.js';
 import { openStore } from '../src/data/open-store.js';
+import type { ParsedPage } from '../src/data/page.js';
 import { searchDocument } from '../src/data/search-document.js';
 import type { CreditRecord } from '../src/data/types.js';
-import type { ParsedPage } from '../src/data/page.js';
 import { parsePage } from '../src/ingest/parse-page.js';
+import { generatePages } from '../src/tools/corpus/generate.js';
 
 // Enough pages that the import runs for seconds: one file takes a few milliseconds.
 const PAGE_COUNT = 1_500;
@@ -118,9 +118,7 @@ describe('an import killed with SIGKILL', () => {
     const articleBySlug = db.prepare<[string], StoredArticle>(
       'SELECT id, title, json_array_length(body) AS blocks FROM articles WHERE slug = ?',
     );
-    const creditsOf = db.prepare<[number], CreditRecord>(
-      'SELECT role, label, name FROM credits WHERE article_id = ? ORDER BY position',
-    );
+    const creditsOf = db.prepare<[number], CreditRecord>('SELECT role, label, name FROM credits WHERE article_id = ? ORDER BY position');
     const tagsOf = db
       .prepare<[number], string>(
         `SELECT tags.name FROM article_tags JOIN tags ON tags.id = article_tags.tag_id
@@ -167,57 +165,53 @@ describe('an import killed with SIGKILL', () => {
     return present;
   }
 
-  it(
-    'leaves an intact store holding each page whole or not at all, kill after kill, which a re-run completes',
-    async () => {
-      expect(new Set(pages.map((p) => p.slug)).size).toBe(PAGE_COUNT);
+  it('leaves an intact store holding each page whole or not at all, kill after kill, which a re-run completes', async () => {
+    expect(new Set(pages.map((p) => p.slug)).size).toBe(PAGE_COUNT);
 
-      let present = new Set<string>();
-      for (let kill = 1; kill <= KILLS; kill++) {
-        const crashed = await runImport(pagesDir, dbPath, KILL_AFTER);
-        const created = reported(crashed.stdout, 'created');
-        expect(crashed, `import ${kill} was not killed mid-way:\n${crashed.stderr}`).toMatchObject({
-          signal: 'SIGKILL',
-          code: null,
-        });
-        expect(created.length).toBeGreaterThanOrEqual(KILL_AFTER);
-        expect(created.length).toBeLessThan(PAGE_COUNT - present.size);
-        expect(crashed.stdout).not.toMatch(/file\(s\):/);
-        // Pages stored by an earlier run are found unchanged, never rewritten.
-        expect(reported(crashed.stdout, 'updated')).toEqual([]);
+    let present = new Set<string>();
+    for (let kill = 1; kill <= KILLS; kill++) {
+      const crashed = await runImport(pagesDir, dbPath, KILL_AFTER);
+      const created = reported(crashed.stdout, 'created');
+      expect(crashed, `import ${kill} was not killed mid-way:\n${crashed.stderr}`).toMatchObject({
+        signal: 'SIGKILL',
+        code: null,
+      });
+      expect(created.length).toBeGreaterThanOrEqual(KILL_AFTER);
+      expect(created.length).toBeLessThan(PAGE_COUNT - present.size);
+      expect(crashed.stdout).not.toMatch(/file\(s\):/);
+      // Pages stored by an earlier run are found unchanged, never rewritten.
+      expect(reported(crashed.stdout, 'updated')).toEqual([]);
 
-        const before = present;
-        present = withDatabase((db) => {
-          expectIntactFile(db);
-          return expectEachPageWholeOrAbsent(db);
-        });
-        // A page reported created was committed, and a commit survives the process dying.
-        expect(created.filter((slug) => !present.has(slug))).toEqual([]);
-        expect([...before].filter((slug) => !present.has(slug))).toEqual([]);
-        expect(present.size).toBeLessThan(PAGE_COUNT);
-
-        const store = openStore({ kind: 'sqlite', path: dbPath });
-        try {
-          await store.migrate();
-        } finally {
-          await store.close();
-        }
-      }
-      expect(present.size).toBeGreaterThan(0);
-
-      const rerun = await runImport(pagesDir, dbPath);
-      expect(rerun, rerun.stderr).toMatchObject({ code: 0, signal: null });
-      expect(rerun.stdout).toContain(
-        `${PAGE_COUNT} file(s): ${PAGE_COUNT - present.size} created, 0 updated, ${present.size} unchanged, 0 failed`,
-      );
-      expect(new Set(reported(rerun.stdout, 'unchanged'))).toEqual(present);
-
-      const after = withDatabase((db) => {
+      const before = present;
+      present = withDatabase((db) => {
         expectIntactFile(db);
         return expectEachPageWholeOrAbsent(db);
       });
-      expect(after.size).toBe(PAGE_COUNT);
-    },
-    180_000,
-  );
+      // A page reported created was committed, and a commit survives the process dying.
+      expect(created.filter((slug) => !present.has(slug))).toEqual([]);
+      expect([...before].filter((slug) => !present.has(slug))).toEqual([]);
+      expect(present.size).toBeLessThan(PAGE_COUNT);
+
+      const store = openStore({ kind: 'sqlite', path: dbPath });
+      try {
+        await store.migrate();
+      } finally {
+        await store.close();
+      }
+    }
+    expect(present.size).toBeGreaterThan(0);
+
+    const rerun = await runImport(pagesDir, dbPath);
+    expect(rerun, rerun.stderr).toMatchObject({ code: 0, signal: null });
+    expect(rerun.stdout).toContain(
+      `${PAGE_COUNT} file(s): ${PAGE_COUNT - present.size} created, 0 updated, ${present.size} unchanged, 0 failed`,
+    );
+    expect(new Set(reported(rerun.stdout, 'unchanged'))).toEqual(present);
+
+    const after = withDatabase((db) => {
+      expectIntactFile(db);
+      return expectEachPageWholeOrAbsent(db);
+    });
+    expect(after.size).toBe(PAGE_COUNT);
+  }, 180_000);
 });

@@ -94,7 +94,9 @@ describe('the editor API', () => {
 
   it('creates a draft, version 1, reachable by no public path but previewable by editors', async () => {
     const totals = async () =>
-      (await t.expectData(`{ articles { totalCount } search(query: "元宇宙") { totalCount } section(slug: "yuanchuang") { articles { totalCount } } }`));
+      await t.expectData(
+        `{ articles { totalCount } search(query: "元宇宙") { totalCount } section(slug: "yuanchuang") { articles { totalCount } } }`,
+      );
     const before = await totals();
     const draft = await create('一篇新的草稿');
     // Nothing public counts it either.
@@ -130,7 +132,11 @@ describe('the editor API', () => {
   });
 
   it('refuses preview: true without a token', async () => {
-    for (const query of [`{ article(slug: "x", preview: true) { id } }`, `{ articles(preview: true) { totalCount } }`, `{ search(query: "元宇宙", preview: true) { totalCount } }`]) {
+    for (const query of [
+      `{ article(slug: "x", preview: true) { id } }`,
+      `{ articles(preview: true) { totalCount } }`,
+      `{ search(query: "元宇宙", preview: true) { totalCount } }`,
+    ]) {
       const [error] = await t.expectErrors(query);
       expect(error?.extensions?.code, query).toBe('UNAUTHENTICATED');
     }
@@ -156,14 +162,22 @@ describe('the editor API', () => {
   it('shows a scheduled article once its time has come, with no write in between', async () => {
     const draft = await create('定时发布的文章');
     const later = Date.now() + 3600_000;
-    const scheduled = (await t.expectData(PUBLISH, { id: draft.id, v: 1, at: new Date(later).toISOString() }, EDITOR)).publishArticle.article;
+    const scheduled = (await t.expectData(PUBLISH, { id: draft.id, v: 1, at: new Date(later).toISOString() }, EDITOR)).publishArticle
+      .article;
     // Twice, so every statement that decides visibility has been compiled and kept before the clock moves.
     expect(await publiclyReachable(scheduled)).toEqual([]);
     expect(await publiclyReachable(scheduled)).toEqual([]);
     vi.useFakeTimers({ toFake: ['Date'] });
     try {
       vi.setSystemTime(later + 1000);
-      expect(await publiclyReachable(scheduled)).toEqual(['article(id)', 'article(slug)', 'articles', 'section.articles', 'search', 'related']);
+      expect(await publiclyReachable(scheduled)).toEqual([
+        'article(id)',
+        'article(slug)',
+        'articles',
+        'section.articles',
+        'search',
+        'related',
+      ]);
     } finally {
       vi.useRealTimers();
     }
@@ -172,7 +186,11 @@ describe('the editor API', () => {
 
   it('updates only the fields given, bumping the version and keeping the previous state as a revision', async () => {
     const draft = await create('原来的标题');
-    const { updateArticle } = await t.expectData(UPDATE, { id: draft.id, v: 1, input: { title: '改过的标题', tags: ['新标签', '元宇宙'] } }, ADMIN);
+    const { updateArticle } = await t.expectData(
+      UPDATE,
+      { id: draft.id, v: 1, input: { title: '改过的标题', tags: ['新标签', '元宇宙'] } },
+      ADMIN,
+    );
     expect(updateArticle.article).toMatchObject({ title: '改过的标题', version: 2, updatedBy: 'desk-admin', createdBy: 'desk-editor' });
     expect(updateArticle.article.tags).toEqual([{ name: '新标签' }, { name: '元宇宙' }]);
     expect(updateArticle.article.body).toEqual([
@@ -198,7 +216,11 @@ describe('the editor API', () => {
       const [stale] = await t.expectErrors(mutation, { id: draft.id, v: 1 }, EDITOR);
       expect(stale?.extensions).toMatchObject({ code: 'CONFLICT', currentVersion: 2 });
     }
-    const { article } = await t.expectData(`query($id: ID) { article(id: $id, preview: true) { title version revisions { version } } }`, { id: draft.id }, EDITOR);
+    const { article } = await t.expectData(
+      `query($id: ID) { article(id: $id, preview: true) { title version revisions { version } } }`,
+      { id: draft.id },
+      EDITOR,
+    );
     expect(article).toEqual({ title: '第一位编辑的修改', version: 2, revisions: [{ version: 1 }] });
   });
 
@@ -221,8 +243,15 @@ describe('the editor API', () => {
     const restored = (await t.expectData(RESTORE_REVISION, { id: draft.id, r: 1, v: 2 }, EDITOR)).restoreRevision.article;
     expect(restored).toMatchObject({ title: '第一版标题', version: 3 });
     expect(restored.body[0]).toEqual({ __typename: 'Paragraph', text: '第一版标题：关于元宇宙的草稿正文。' });
-    const { article } = await t.expectData(`query($id: ID) { article(id: $id, preview: true) { revisions { version title } } }`, { id: draft.id }, EDITOR);
-    expect(article.revisions).toEqual([{ version: 2, title: '第二版标题' }, { version: 1, title: '第一版标题' }]);
+    const { article } = await t.expectData(
+      `query($id: ID) { article(id: $id, preview: true) { revisions { version title } } }`,
+      { id: draft.id },
+      EDITOR,
+    );
+    expect(article.revisions).toEqual([
+      { version: 2, title: '第二版标题' },
+      { version: 1, title: '第一版标题' },
+    ]);
     const [missing] = await t.expectErrors(RESTORE_REVISION, { id: draft.id, r: 99, v: 3 }, EDITOR);
     expect(missing?.extensions).toMatchObject({ code: 'NOT_FOUND', argument: 'revision' });
   });
@@ -277,15 +306,23 @@ describe('sections, hot items and page imports', () => {
 
     const tech = (await t.expectData(CREATE_SECTION, { input: { name: '科技', parent: home } }, ADMIN)).createSection.section;
     expect(tech).toMatchObject({ slug: 'keji', name: '科技', path: [{ name: '首页' }, { name: '科技' }] });
-    const ai = (await t.expectData(CREATE_SECTION, { input: { name: '人工智能', parent: tech.id, slug: 'ai' } }, ADMIN)).createSection.section;
+    const ai = (await t.expectData(CREATE_SECTION, { input: { name: '人工智能', parent: tech.id, slug: 'ai' } }, ADMIN)).createSection
+      .section;
     const [dup] = await t.expectErrors(CREATE_SECTION, { input: { name: '别的', parent: home, slug: 'ai' } }, ADMIN);
     expect(dup?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'input.slug' });
 
-    const renamed = await t.expectData(`mutation($id: ID!) { updateSection(id: $id, input: { name: "AI" }) { section { name slug } } }`, { id: ai.id }, ADMIN);
+    const renamed = await t.expectData(
+      `mutation($id: ID!) { updateSection(id: $id, input: { name: "AI" }) { section { name slug } } }`,
+      { id: ai.id },
+      ADMIN,
+    );
     expect(renamed.updateSection.section).toEqual({ name: 'AI', slug: 'ai' });
 
     const MOVE = `mutation($id: ID!, $parent: ID!) { moveSection(id: $id, parent: $parent) { section { path { slug } } } }`;
-    for (const [id, parent] of [[tech.id, ai.id], [tech.id, tech.id]]) {
+    for (const [id, parent] of [
+      [tech.id, ai.id],
+      [tech.id, tech.id],
+    ]) {
       const [cycle] = await t.expectErrors(MOVE, { id, parent }, ADMIN);
       expect(cycle?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'parent' });
     }
@@ -307,8 +344,14 @@ describe('sections, hot items and page imports', () => {
       { kind: 'HOT', title: '编辑精选', summary: '精选的摘要', url: 'https://example.com/a', article: null },
       { kind: 'HOT', title: null, summary: null, url: null, article: { slug: seed.slug } },
     ]);
-    const hot = await t.expectData(`query($slug: String) { article(slug: $slug) { related(kind: HOT, first: 2) { title article { slug } } } }`, { slug: seed.slug });
-    expect(hot.article.related).toEqual([{ title: '编辑精选', article: null }, { title: null, article: { slug: seed.slug } }]);
+    const hot = await t.expectData(
+      `query($slug: String) { article(slug: $slug) { related(kind: HOT, first: 2) { title article { slug } } } }`,
+      { slug: seed.slug },
+    );
+    expect(hot.article.related).toEqual([
+      { title: '编辑精选', article: null },
+      { title: null, article: { slug: seed.slug } },
+    ]);
   });
 
   it('imports pages in one transaction, and none at all when any page is malformed', async () => {
@@ -325,7 +368,9 @@ describe('sections, hot items and page imports', () => {
     expect(await count()).toBe(1);
 
     const first = await t.expectData(IMPORT, { pages: [good] }, EDITOR);
-    expect(first.importPages.pages).toEqual([{ status: 'CREATED', article: { slug: expect.any(String), title: '通过接口导入', status: 'PUBLISHED' } }]);
+    expect(first.importPages.pages).toEqual([
+      { status: 'CREATED', article: { slug: expect.any(String), title: '通过接口导入', status: 'PUBLISHED' } },
+    ]);
     const again = await t.expectData(IMPORT, { pages: [good] }, EDITOR);
     expect(again.importPages.pages[0]!.status).toBe('UNCHANGED');
     expect(await count()).toBe(2);

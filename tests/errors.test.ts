@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import type { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLError } from 'graphql';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createContext, type Context } from '../src/context.js';
+import { createApollo } from '../src/apollo.js';
+import { type Context, createContext } from '../src/context.js';
 import { SectionCycleError, SectionNotFoundError, SlugTakenError, VersionConflictError } from '../src/data/errors.js';
 import { PageParseError } from '../src/ingest/parse-page.js';
-import { createApollo } from '../src/apollo.js';
 import { ADMIN, createTestStore, EDITOR, pageText, type TestStore } from './helpers.js';
 
 // What the log gets: a client error made from another error keeps that error
@@ -51,7 +51,10 @@ describe('client errors made from another error', () => {
 
   const CREATE = `mutation($input: CreateArticleInput!) { createArticle(input: $input) { article { id slug version } } }`;
   const sectionId = async () => {
-    const response = await apollo.executeOperation({ query: `{ section(slug: "yuanchuang") { id } }` }, { contextValue: createContext(testStore.store) });
+    const response = await apollo.executeOperation(
+      { query: `{ section(slug: "yuanchuang") { id } }` },
+      { contextValue: createContext(testStore.store) },
+    );
     assert(response.body.kind === 'single');
     return (response.body.singleResult.data as { section: { id: string } }).section.id;
   };
@@ -63,7 +66,10 @@ describe('client errors made from another error', () => {
   });
 
   it("keeps the store's refusal of a taken slug", async () => {
-    const response = await apollo.executeOperation({ query: CREATE, variables: { input: await input('占用网址', { slug: 'taken-slug' }) } }, { contextValue: createContext(testStore.store, EDITOR) });
+    const response = await apollo.executeOperation(
+      { query: CREATE, variables: { input: await input('占用网址', { slug: 'taken-slug' }) } },
+      { contextValue: createContext(testStore.store, EDITOR) },
+    );
     assert(response.body.kind === 'single');
     expect(response.body.singleResult.errors).toBeUndefined();
     expect(await causeOf(CREATE, { input: await input('又一篇', { slug: 'taken-slug' }) })).toBeInstanceOf(SlugTakenError);
@@ -80,7 +86,10 @@ describe('client errors made from another error', () => {
   });
 
   it('keeps the version conflict behind CONFLICT', async () => {
-    const created = await apollo.executeOperation({ query: CREATE, variables: { input: await input('冲突') } }, { contextValue: createContext(testStore.store, EDITOR) });
+    const created = await apollo.executeOperation(
+      { query: CREATE, variables: { input: await input('冲突') } },
+      { contextValue: createContext(testStore.store, EDITOR) },
+    );
     assert(created.body.kind === 'single');
     const { id } = (created.body.singleResult.data as { createArticle: { article: { id: string } } }).createArticle.article;
     const UPDATE = `mutation($id: ID!, $v: Int!) { updateArticle(id: $id, expectedVersion: $v, input: { title: "改" }) { article { id } } }`;
@@ -90,7 +99,9 @@ describe('client errors made from another error', () => {
   it("keeps an import's parse failure, and every one of several", async () => {
     const IMPORT = `mutation($pages: [String!]!) { importPages(pages: $pages) { pages { status } } }`;
     const bad = '首页 > 原创 > 正文\n\n来源:某网 2023-06-01 10:00:00\n\n正文\n';
-    expect(await causeOf(IMPORT, { pages: [pageText({ title: '好的一页', time: '2023-06-01 10:00:00' }), bad] })).toBeInstanceOf(PageParseError);
+    expect(await causeOf(IMPORT, { pages: [pageText({ title: '好的一页', time: '2023-06-01 10:00:00' }), bad] })).toBeInstanceOf(
+      PageParseError,
+    );
     const several = await causeOf(IMPORT, { pages: [bad, bad] });
     expect(several).toBeInstanceOf(AggregateError);
     expect((several as AggregateError).errors.map((e: unknown) => e instanceof PageParseError)).toEqual([true, true]);

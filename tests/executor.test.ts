@@ -12,15 +12,31 @@ const OPERATIONS: [string, string, Record<string, unknown>][] = [
       latest: related(kind: LATEST, first: 3) { title article { slug } } related(first: 3) { title reason { keywords score } } } }`,
     { slug: '20230423-7c45cae95cf3' },
   ],
-  ['a list with cursors and counts', `{ articles(first: 2) { totalCount edges { cursor node { title } } pageInfo { hasNextPage endCursor } } }`, {}],
+  [
+    'a list with cursors and counts',
+    `{ articles(first: 2) { totalCount edges { cursor node { title } } pageInfo { hasNextPage endCursor } } }`,
+    {},
+  ],
   ['a backward page', `{ articles(last: 1) { nodes { title } pageInfo { hasPreviousPage startCursor } } }`, {}],
   ['a section page', `{ section(slug: "yuanchuang") { name children { name } articles(first: 5) { totalCount nodes { slug } } } }`, {}],
-  ['a search', `query($q: String!) { search(query: $q, first: 3) { totalCount matched terms edges { cursor node { score snippet article { title } } } } }`, { q: '元宇宙 模型' }],
-  ['a fragment and a directive', `query($all: Boolean!) { sections { ...S } } fragment S on Section { slug name @include(if: $all) }`, { all: false }],
+  [
+    'a search',
+    `query($q: String!) { search(query: $q, first: 3) { totalCount matched terms edges { cursor node { score snippet article { title } } } } }`,
+    { q: '元宇宙 模型' },
+  ],
+  [
+    'a fragment and a directive',
+    `query($all: Boolean!) { sections { ...S } } fragment S on Section { slug name @include(if: $all) }`,
+    { all: false },
+  ],
   ['a missing article', `{ article(slug: "no-such-article") { title } }`, {}],
   ['a bad cursor', `{ articles(first: 2, after: "nonsense") { totalCount } }`, {}],
   ['a page too large', `{ articles(first: 101) { totalCount } }`, {}],
-  ['a bad enum variable', `query($k: RelatedKind!) { article(slug: "20230423-7c45cae95cf3") { related(kind: $k) { title } } }`, { k: 'POPULAR' }],
+  [
+    'a bad enum variable',
+    `query($k: RelatedKind!) { article(slug: "20230423-7c45cae95cf3") { related(kind: $k) { title } } }`,
+    { k: 'POPULAR' },
+  ],
   ['a missing variable', `query($slug: String!) { article(slug: $slug) { title } }`, {}],
   ['a preview without a token', `{ articles(preview: true) { totalCount } }`, {}],
   ['introspection', `{ __type(name: "Article") { name fields { name } } }`, {}],
@@ -44,7 +60,12 @@ describe('the graphql-jit executor', () => {
     jit = await createTestServer({ executor: 'jit' });
     js = await createTestServer({ executor: 'graphql-js' });
     for (const t of [jit, js]) {
-      await addPage(t.store, { title: 'Meta 的元宇宙模型', time: beijingTime(10), paragraphs: ['元宇宙和大语言模型的新进展。'], tags: ['元宇宙'] });
+      await addPage(t.store, {
+        title: 'Meta 的元宇宙模型',
+        time: beijingTime(10),
+        paragraphs: ['元宇宙和大语言模型的新进展。'],
+        tags: ['元宇宙'],
+      });
       await addPage(t.store, { title: '城市交通新规', time: beijingTime(20), paragraphs: ['地铁与公交的新规定。'] });
     }
   });

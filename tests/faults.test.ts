@@ -7,20 +7,31 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  type Instance,
   isRoot,
   mountTmpfs,
   onPath,
+  type PostgresCluster,
   postgresBinDir,
+  type RedisServer,
   startInstance,
   startPostgresCluster,
   startRedis,
   TcpRelay,
   writeEditorToken,
-  type Instance,
-  type PostgresCluster,
-  type RedisServer,
 } from '../src/tools/faults/infra.js';
-import { createArticles, measureRecovery, Ledger, post, QUERIES, savedArticle, warmUp, type Answer, type Target, type TrackedArticle } from '../src/tools/faults/workload.js';
+import {
+  type Answer,
+  createArticles,
+  Ledger,
+  measureRecovery,
+  post,
+  QUERIES,
+  savedArticle,
+  type Target,
+  type TrackedArticle,
+  warmUp,
+} from '../src/tools/faults/workload.js';
 
 const REQUEST_TIMEOUT_MS = 3_000;
 /** Every read is answered or refused within the request deadline plus this. */
@@ -65,7 +76,11 @@ async function timedGet(url: string, timeoutMs = 5_000): Promise<{ status: numbe
 
 /** Expects a refusal the client can act on: 503 with `code`, a Retry-After header, within the deadline plus 100 ms. */
 function expectRefused(answer: Answer, code: string): void {
-  expect({ status: answer.status, code: answer.code, retryAfter: answer.retryAfter !== null }, shown(answer)).toEqual({ status: 503, code, retryAfter: true });
+  expect({ status: answer.status, code: answer.code, retryAfter: answer.retryAfter !== null }, shown(answer)).toEqual({
+    status: 503,
+    code,
+    retryAfter: true,
+  });
   expect(ms(answer), shown(answer)).toBeLessThanOrEqual(READ_DEADLINE_MS);
 }
 
@@ -90,7 +105,12 @@ describe.skipIf(missing !== null)('two instances over a PostgreSQL cluster and a
     dir = mkdtempSync(join(tmpdir(), 'newsgraph-faults-test-'));
     const tokensFile = join(dir, 'tokens.json');
     token = await writeEditorToken(tokensFile);
-    const common = { DATABASE_URL: cluster.url, NEWSGRAPH_TOKENS_FILE: tokensFile, REDIS_TIMEOUT_MS: String(REDIS_TIMEOUT_MS), REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS) };
+    const common = {
+      DATABASE_URL: cluster.url,
+      NEWSGRAPH_TOKENS_FILE: tokensFile,
+      REDIS_TIMEOUT_MS: String(REDIS_TIMEOUT_MS),
+      REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+    };
     envOf.A = { ...common, REDIS_URL: relay.url('redis') };
     envOf.B = { ...common, REDIS_URL: redis.url };
     [instances.A, instances.B] = await Promise.all([startInstance(envOf.A, { name: 'A' }), startInstance(envOf.B, { name: 'B' })]);
@@ -145,8 +165,14 @@ describe.skipIf(missing !== null)('two instances over a PostgreSQL cluster and a
       try {
         for (const instance of [a(), b()]) {
           // Reads that must reach the store: an editor's preview, and a public page no cache holds.
-          expectRefused(await post(instance, QUERIES.preview, { id: page.id }, { token, timeoutMs: CLIENT_TIMEOUT_MS }), 'STORE_UNAVAILABLE');
-          expectRefused(await post(instance, QUERIES.articlePage, { slug: `no-such-page-${Date.now()}` }, { timeoutMs: CLIENT_TIMEOUT_MS }), 'STORE_UNAVAILABLE');
+          expectRefused(
+            await post(instance, QUERIES.preview, { id: page.id }, { token, timeoutMs: CLIENT_TIMEOUT_MS }),
+            'STORE_UNAVAILABLE',
+          );
+          expectRefused(
+            await post(instance, QUERIES.articlePage, { slug: `no-such-page-${Date.now()}` }, { timeoutMs: CLIENT_TIMEOUT_MS }),
+            'STORE_UNAVAILABLE',
+          );
           const ready = await timedGet(`${instance.address}/ready`);
           expect(ready.status, `${instance.name} /ready while PostgreSQL is down`).toBe(503);
           expect(ready.ms).toBeLessThanOrEqual(1_000);
@@ -263,7 +289,12 @@ describe.skipIf(missing !== null)('two instances over a PostgreSQL cluster and a
       await relay.cut(mode);
       try {
         const title = `cut off (${mode}) ${Date.now()}`;
-        const save = await post(a(), QUERIES.update, { id: page.id, v: page.version, input: { title } }, { token, timeoutMs: CLIENT_TIMEOUT_MS });
+        const save = await post(
+          a(),
+          QUERIES.update,
+          { id: page.id, v: page.version, input: { title } },
+          { token, timeoutMs: CLIENT_TIMEOUT_MS },
+        );
         const saved = savedArticle(save);
         expect(saved?.title, `the save through A: ${shown(save)}`).toBe(title);
         page.version = saved!.version;
@@ -325,7 +356,12 @@ describe.skipIf(!isRoot())('one instance on SQLite on a disk that fails', () => 
         let returnedAt = 0;
         try {
           const body = [{ paragraph: 'a body too long for the space left '.repeat(1_500) }];
-          const save = await post(one, QUERIES.update, { id: article.id, v: article.version, input: { body } }, { token, timeoutMs: CLIENT_TIMEOUT_MS });
+          const save = await post(
+            one,
+            QUERIES.update,
+            { id: article.id, v: article.version, input: { body } },
+            { token, timeoutMs: CLIENT_TIMEOUT_MS },
+          );
           expectRefused(save, 'STORE_FULL');
           for (const read of [
             await post(one, QUERIES.articlePage, { slug: article.slug }, { timeoutMs: CLIENT_TIMEOUT_MS }),
@@ -338,7 +374,13 @@ describe.skipIf(!isRoot())('one instance on SQLite on a disk that fails', () => 
           disk.free();
           returnedAt = performance.now();
         }
-        const recovery = await measureRecovery([{ target: one, article: probe, gone: () => instance?.exit() !== null }], token, new Ledger(), returnedAt, { timeoutMs: 5_000 });
+        const recovery = await measureRecovery(
+          [{ target: one, article: probe, gone: () => instance?.exit() !== null }],
+          token,
+          new Ledger(),
+          returnedAt,
+          { timeoutMs: 5_000 },
+        );
         expect(instance.exit()).toBeNull();
         expect(recovery.ms, JSON.stringify(recovery.perInstance)).not.toBeNull();
         expect(recovery.ms!, JSON.stringify(recovery.perInstance)).toBeLessThanOrEqual(RECOVERY_MS);
@@ -371,7 +413,12 @@ describe.skipIf(!isRoot())('one instance on SQLite on a disk that fails', () => 
           expect(read.code, shown(read)).toBeNull();
           expect(ms(read), shown(read)).toBeLessThanOrEqual(READ_DEADLINE_MS);
         }
-        const save = await post(one, QUERIES.update, { id: article.id, v: article.version, input: { title: '只读' } }, { token, timeoutMs: CLIENT_TIMEOUT_MS });
+        const save = await post(
+          one,
+          QUERIES.update,
+          { id: article.id, v: article.version, input: { title: '只读' } },
+          { token, timeoutMs: CLIENT_TIMEOUT_MS },
+        );
         expectRefused(save, 'STORE_READ_ONLY');
         expect(instance.exit()).toBeNull();
       } finally {

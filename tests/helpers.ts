@@ -1,22 +1,22 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import pg from 'pg';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ApolloServer } from '@apollo/server';
-import { print, type DocumentNode, type FormattedExecutionResult } from 'graphql';
+import { type DocumentNode, type FormattedExecutionResult, print } from 'graphql';
+import pg from 'pg';
+import type { Mutation, Query } from '../src/__generated__/resolvers-types.js';
+import { createApollo } from '../src/apollo.js';
 import { TokenStore, type Viewer } from '../src/auth/tokens.js';
-import { loadConfig, type DatabaseConfig, type Executor } from '../src/config.js';
-import type { Metrics } from '../src/metrics.js';
-import { createContext, type Context } from '../src/context.js';
+import { type DatabaseConfig, type Executor, loadConfig } from '../src/config.js';
+import { type Context, createContext } from '../src/context.js';
 import { openStore } from '../src/data/open-store.js';
 import type { ContentStore, QueryEvent } from '../src/data/store.js';
 import { seedIfEmpty } from '../src/ingest/import-pages.js';
 import { parsePage } from '../src/ingest/parse-page.js';
-import type { Mutation, Query } from '../src/__generated__/resolvers-types.js';
-import { createApollo } from '../src/apollo.js';
+import type { Metrics } from '../src/metrics.js';
 import { buildServer, type Server } from '../src/server.js';
 import { onPath, startRedis } from '../src/tools/faults/infra.js';
 
@@ -44,7 +44,13 @@ export const TEST_STORE = process.env.TEST_STORE === 'postgres' ? 'postgres' : '
  * temporary folder, or a fresh schema of its own in the PostgreSQL test
  * database, dropped again on close. `dir` is a temporary folder either way.
  */
-export async function createTestStore({ seed = true, onQuery }: { seed?: boolean; onQuery?: (event: QueryEvent) => void } = {}): Promise<TestStore> {
+export async function createTestStore({
+  seed = true,
+  onQuery,
+}: {
+  seed?: boolean;
+  onQuery?: (event: QueryEvent) => void;
+} = {}): Promise<TestStore> {
   const dir = mkdtempSync(join(tmpdir(), 'newsgraph-test-'));
   const queries: QueryEvent[] = [];
   const record = (e: QueryEvent) => {
@@ -96,7 +102,10 @@ export async function createFreshDatabase(): Promise<{ url: string; drop(): Prom
     await withPostgres(base, (client) => client.query(`CREATE DATABASE ${name}`));
     const url = new URL(base);
     url.pathname = `/${name}`;
-    return { url: url.href, drop: async () => void (await withPostgres(base, (client) => client.query(`DROP DATABASE ${name} WITH (FORCE)`))) };
+    return {
+      url: url.href,
+      drop: async () => void (await withPostgres(base, (client) => client.query(`DROP DATABASE ${name} WITH (FORCE)`))),
+    };
   }
   const dir = mkdtempSync(join(tmpdir(), 'newsgraph-db-'));
   return { url: `sqlite:${join(dir, 'newsgraph.db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addToken, TokenStore } from '../src/auth/tokens.js';
 import { serverCommand } from '../src/tools/bench/server-command.js';
-import { startHttpServer, startMainProcess, TEST_STORE, type HttpTestServer } from './helpers.js';
+import { type HttpTestServer, startHttpServer, startMainProcess, TEST_STORE } from './helpers.js';
 
 const ARTICLES = '{ articles(first: 1) { totalCount nodes { title section { name } } } }';
 
@@ -98,7 +98,11 @@ describe('npm start (the process entry)', () => {
       expect(output).toContain('"url":"/graphql"');
       // One structured line per GraphQL request, with its request id, operation, status and duration.
       const line = output.split('\n').find((l) => l.includes('"operation":"LogCheck"'));
-      expect(JSON.parse(line ?? '{}')).toMatchObject({ msg: 'graphql request', status: 200, reqId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+      expect(JSON.parse(line ?? '{}')).toMatchObject({
+        msg: 'graphql request',
+        status: 200,
+        reqId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      });
       expect(JSON.parse(line ?? '{}').durationMs).toEqual(expect.any(Number));
       expect(output).not.toContain(token.slice(13));
 
@@ -112,36 +116,43 @@ describe('npm start (the process entry)', () => {
 
   // It builds dist/ and runs on its own SQLite file: once is enough, and the two halves building
   // at the same time would write the same files.
-  it.skipIf(TEST_STORE === 'postgres')('runs from the bundle npm run build makes, started anywhere, finding its schema, seed and dictionaries', async () => {
-    const { command, args } = serverCommand(); // builds dist/, and reads package.json's start script
-    const root = fileURLToPath(new URL('..', import.meta.url));
-    const dir = mkdtempSync(join(tmpdir(), 'newsgraph-bundle-'));
-    const main = await startMainProcess(
-      { DATABASE_URL: `sqlite:${dir}/fresh.db`, SEED_PATH: join(root, 'data/pages') },
-      { args: args.map((arg) => (arg.startsWith('-') ? arg : resolve(root, arg))), cwd: dir },
-    );
-    try {
-      expect(command).toBe(process.execPath);
-      expect(args.at(-1)).toBe('dist/newsgraph.mjs');
-      expect(main.output()).toContain('seeded an empty store');
-      // A search loads the segmenter and the newsroom dictionary, which holds 元宇宙.
-      const response = await fetch(`${main.address}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: '{ search(query: "元宇宙") { totalCount nodes { article { title } } } }' }),
-      });
-      const body = (await response.json()) as { data?: { search: { totalCount: number; nodes: { article: { title: string } }[] } }; errors?: unknown };
-      expect(body.errors).toBeUndefined();
-      expect(body.data?.search.totalCount).toBe(1);
-      expect(body.data?.search.nodes[0]?.article.title).toContain('元宇宙');
-      main.child.kill('SIGTERM');
-      expect(await main.exited).toBe(0);
-    } finally {
-      main.child.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
-    }
-    // On a clean clone this compiles all of src/ and bundles it, beside the rest of the suite on two cores.
-  }, 120_000);
+  it.skipIf(TEST_STORE === 'postgres')(
+    'runs from the bundle npm run build makes, started anywhere, finding its schema, seed and dictionaries',
+    async () => {
+      const { command, args } = serverCommand(); // builds dist/, and reads package.json's start script
+      const root = fileURLToPath(new URL('..', import.meta.url));
+      const dir = mkdtempSync(join(tmpdir(), 'newsgraph-bundle-'));
+      const main = await startMainProcess(
+        { DATABASE_URL: `sqlite:${dir}/fresh.db`, SEED_PATH: join(root, 'data/pages') },
+        { args: args.map((arg) => (arg.startsWith('-') ? arg : resolve(root, arg))), cwd: dir },
+      );
+      try {
+        expect(command).toBe(process.execPath);
+        expect(args.at(-1)).toBe('dist/newsgraph.mjs');
+        expect(main.output()).toContain('seeded an empty store');
+        // A search loads the segmenter and the newsroom dictionary, which holds 元宇宙.
+        const response = await fetch(`${main.address}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: '{ search(query: "元宇宙") { totalCount nodes { article { title } } } }' }),
+        });
+        const body = (await response.json()) as {
+          data?: { search: { totalCount: number; nodes: { article: { title: string } }[] } };
+          errors?: unknown;
+        };
+        expect(body.errors).toBeUndefined();
+        expect(body.data?.search.totalCount).toBe(1);
+        expect(body.data?.search.nodes[0]?.article.title).toContain('元宇宙');
+        main.child.kill('SIGTERM');
+        expect(await main.exited).toBe(0);
+      } finally {
+        main.child.kill('SIGKILL');
+        rmSync(dir, { recursive: true, force: true });
+      }
+      // On a clean clone this compiles all of src/ and bundles it, beside the rest of the suite on two cores.
+    },
+    120_000,
+  );
 
   it('refuses to start with a DATABASE_URL it cannot use, saying why', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {

@@ -52,7 +52,7 @@ describe('importing page files', () => {
 
   it('tolerates a byte-order mark and CRLF line ends, storing the same article', async () => {
     await importFiles(t.store, [write('seed.txt', seedText)]);
-    const [outcome] = await importFiles(t.store, [write('seed-crlf.txt', '\uFEFF' + seedText.replace(/\n/g, '\r\n'))]);
+    const [outcome] = await importFiles(t.store, [write('seed-crlf.txt', `\uFEFF${seedText.replace(/\n/g, '\r\n')}`)]);
     expect(outcome).toMatchObject({ ok: true, result: { status: 'unchanged' } });
     expect(await articleCount()).toBe(1);
   });
@@ -148,16 +148,34 @@ describe('archive term statistics', () => {
   it('count the articles holding each keyword candidate, following creates and updates', async () => {
     const df = (...terms: string[]) => t.store.termDocumentFrequencies({ terms });
     await importFiles(t.store, [SEED_FILE]);
-    expect(await df('元宇宙', 'meta', 'llama', '的', '2023')).toEqual(new Map([['元宇宙', 1], ['meta', 1], ['llama', 1]]));
+    expect(await df('元宇宙', 'meta', 'llama', '的', '2023')).toEqual(
+      new Map([
+        ['元宇宙', 1],
+        ['meta', 1],
+        ['llama', 1],
+      ]),
+    );
 
     const path = join(t.dir, 'other.txt');
     writeFileSync(path, pageText({ title: '元宇宙的另一篇报道', time: '2023-05-01 10:00:00', paragraphs: ['元宇宙里的 LLaMA 报道。'] }));
     await importFiles(t.store, [path]);
-    expect(await df('元宇宙', 'llama', 'dino')).toEqual(new Map([['元宇宙', 2], ['llama', 2], ['dino', 1]]));
+    expect(await df('元宇宙', 'llama', 'dino')).toEqual(
+      new Map([
+        ['元宇宙', 2],
+        ['llama', 2],
+        ['dino', 1],
+      ]),
+    );
 
     // The same page edited: LLaMA leaves it, DINO arrives; the counts follow and nothing is counted twice.
     writeFileSync(path, pageText({ title: '元宇宙的另一篇报道', time: '2023-05-01 10:00:00', paragraphs: ['元宇宙里的 DINO 报道。'] }));
     await importFiles(t.store, [path]);
-    expect(await df('元宇宙', 'llama', 'dino')).toEqual(new Map([['元宇宙', 2], ['llama', 1], ['dino', 2]]));
+    expect(await df('元宇宙', 'llama', 'dino')).toEqual(
+      new Map([
+        ['元宇宙', 2],
+        ['llama', 1],
+        ['dino', 2],
+      ]),
+    );
   });
 });

@@ -4,11 +4,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@redis/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisResponseCache } from '../src/http-cache/redis-cache.js';
-import { RedisGuard, type RedisClient } from '../src/http-cache/redis-guard.js';
 import { addToken } from '../src/auth/tokens.js';
 import { openStore } from '../src/data/open-store.js';
-import { createFreshDatabase, createTestStore, startMainProcess, TEST_REDIS, TEST_STORE, useTestRedis, type MainProcess, type SchemaAnswer } from './helpers.js';
+import { RedisResponseCache } from '../src/http-cache/redis-cache.js';
+import { type RedisClient, RedisGuard } from '../src/http-cache/redis-guard.js';
+import {
+  createFreshDatabase,
+  createTestStore,
+  type MainProcess,
+  type SchemaAnswer,
+  startMainProcess,
+  TEST_REDIS,
+  TEST_STORE,
+  useTestRedis,
+} from './helpers.js';
 
 const sleep = (time: number) => new Promise<void>((resolve) => setTimeout(resolve, time));
 
@@ -70,97 +79,105 @@ describe.skipIf(TEST_REDIS === null)('the response cache in Redis', () => {
   });
 });
 
-describe.skipIf(TEST_REDIS === null)(`two instances sharing a ${TEST_STORE === 'postgres' ? 'PostgreSQL' : 'SQLite'} store and Redis`, () => {
-  const prefix = `newsgraph-test-${randomUUID()}:`;
-  let dir: string;
-  let database: Awaited<ReturnType<typeof createFreshDatabase>> | undefined;
-  let a: MainProcess;
-  let b: MainProcess;
-  let token: string;
-  let client: RedisClient;
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'newsgraph-redis-'));
-    const tokensFile = join(dir, 'tokens.json');
-    token = await addToken(tokensFile, { name: 'night-desk', role: 'EDITOR' });
-    database = await createFreshDatabase();
-    const env = { DATABASE_URL: database.url, REDIS_URL, REDIS_PREFIX: prefix, NEWSGRAPH_TOKENS_FILE: tokensFile };
-    a = await startMainProcess(env); // migrates and seeds the empty store
-    b = await startMainProcess(env);
-    client = createClient({ url: REDIS_URL });
-    await client.connect();
-  }, 30_000);
-  afterAll(async () => {
-    for (const p of [a, b]) {
-      p?.child.kill('SIGTERM');
-      await p?.exited;
-    }
-    if (client) {
-      await dropPrefix(client, prefix);
-      await client.quit();
-    }
-    await database?.drop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  const PAGE = `query Page($slug: String!) { article(slug: $slug) { id title version } }`;
-  const SLUG = '20230423-7c45cae95cf3';
-  async function post(instance: MainProcess, query: string, variables: Record<string, unknown> = {}, authorization?: string) {
-    const response = await fetch(`${instance.address}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(authorization ? { authorization: `Bearer ${authorization}` } : {}) },
-      body: JSON.stringify({ query, variables }),
+describe.skipIf(TEST_REDIS === null)(
+  `two instances sharing a ${TEST_STORE === 'postgres' ? 'PostgreSQL' : 'SQLite'} store and Redis`,
+  () => {
+    const prefix = `newsgraph-test-${randomUUID()}:`;
+    let dir: string;
+    let database: Awaited<ReturnType<typeof createFreshDatabase>> | undefined;
+    let a: MainProcess;
+    let b: MainProcess;
+    let token: string;
+    let client: RedisClient;
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'newsgraph-redis-'));
+      const tokensFile = join(dir, 'tokens.json');
+      token = await addToken(tokensFile, { name: 'night-desk', role: 'EDITOR' });
+      database = await createFreshDatabase();
+      const env = { DATABASE_URL: database.url, REDIS_URL, REDIS_PREFIX: prefix, NEWSGRAPH_TOKENS_FILE: tokensFile };
+      a = await startMainProcess(env); // migrates and seeds the empty store
+      b = await startMainProcess(env);
+      client = createClient({ url: REDIS_URL });
+      await client.connect();
+    }, 30_000);
+    afterAll(async () => {
+      for (const p of [a, b]) {
+        p?.child.kill('SIGTERM');
+        await p?.exited;
+      }
+      if (client) {
+        await dropPrefix(client, prefix);
+        await client.quit();
+      }
+      await database?.drop();
+      rmSync(dir, { recursive: true, force: true });
     });
-    return { cache: response.headers.get('x-cache'), body: (await response.json()) as { data?: SchemaAnswer; errors?: unknown[] } };
-  }
 
-  it('report Redis in /ready', async () => {
-    for (const instance of [a, b]) expect(await (await fetch(`${instance.address}/ready`)).json()).toEqual({ status: 'ready', sharedCache: 'in use' });
-  });
-
-  it('share answers: what one stored, the other serves', async () => {
-    await post(b, PAGE, { slug: SLUG });
-    expect((await post(b, PAGE, { slug: SLUG })).cache).toBe('MISS');
-    expect((await post(a, PAGE, { slug: SLUG })).cache).toBe('HIT');
-    expect((await post(b, PAGE, { slug: SLUG })).cache).toBe('HIT');
-  });
-
-  it('never let the other instance serve the old title once an edit through one has returned', async () => {
-    for (const [writer, reader, title] of [[a, b, '从甲改的标题'], [b, a, '从乙改的标题'], [a, b, '再从甲改的标题']] as const) {
-      const before = (await post(reader, PAGE, { slug: SLUG })).body.data!.article;
-      expect((await post(reader, PAGE, { slug: SLUG })).cache).toBe('HIT');
-      const edit = await post(
-        writer,
-        `mutation($id: ID!, $v: Int!, $t: String!) { updateArticle(id: $id, expectedVersion: $v, input: { title: $t }) { article { title version } } }`,
-        { id: before.id, v: before.version, t: title },
-        token,
-      );
-      expect(edit.body.errors).toBeUndefined();
-      expect((await post(reader, PAGE, { slug: SLUG })).body.data!.article).toMatchObject({ title, version: before.version + 1 });
-      expect((await post(writer, PAGE, { slug: SLUG })).body.data!.article.title).toBe(title);
+    const PAGE = `query Page($slug: String!) { article(slug: $slug) { id title version } }`;
+    const SLUG = '20230423-7c45cae95cf3';
+    async function post(instance: MainProcess, query: string, variables: Record<string, unknown> = {}, authorization?: string) {
+      const response = await fetch(`${instance.address}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(authorization ? { authorization: `Bearer ${authorization}` } : {}) },
+        body: JSON.stringify({ query, variables }),
+      });
+      return { cache: response.headers.get('x-cache'), body: (await response.json()) as { data?: SchemaAnswer; errors?: unknown[] } };
     }
-  });
 
-  it('share automatic persisted queries: registered on one, sent by hash to the other', async () => {
-    const query = `query Persisted($slug: String!) { article(slug: $slug) { slug } }`;
-    const extensions = { persistedQuery: { version: 1, sha256Hash: createHash('sha256').update(query).digest('hex') } };
-    const register = await fetch(`${a.address}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query, variables: { slug: SLUG }, extensions }),
+    it('report Redis in /ready', async () => {
+      for (const instance of [a, b])
+        expect(await (await fetch(`${instance.address}/ready`)).json()).toEqual({ status: 'ready', sharedCache: 'in use' });
     });
-    expect(((await register.json()) as { data: unknown }).data).toEqual({ article: { slug: SLUG } });
-    const search = new URLSearchParams({ variables: JSON.stringify({ slug: SLUG }), extensions: JSON.stringify(extensions) });
-    // Apollo stores a registration without awaiting it, so the answer can come back before the
-    // write reaches Redis; a client told PersistedQueryNotFound sends the text again (the APQ
-    // protocol). Here: ask b until the registration is there, for up to two seconds.
-    let byHash: unknown;
-    for (const deadline = Date.now() + 2_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 20))) {
-      byHash = await (await fetch(`${b.address}/graphql?${search}`, { headers: { 'apollo-require-preflight': 'true' } })).json();
-      if (!JSON.stringify(byHash).includes('PERSISTED_QUERY_NOT_FOUND')) break;
-    }
-    expect(byHash).toEqual({ data: { article: { slug: SLUG } } });
-  });
-});
+
+    it('share answers: what one stored, the other serves', async () => {
+      await post(b, PAGE, { slug: SLUG });
+      expect((await post(b, PAGE, { slug: SLUG })).cache).toBe('MISS');
+      expect((await post(a, PAGE, { slug: SLUG })).cache).toBe('HIT');
+      expect((await post(b, PAGE, { slug: SLUG })).cache).toBe('HIT');
+    });
+
+    it('never let the other instance serve the old title once an edit through one has returned', async () => {
+      for (const [writer, reader, title] of [
+        [a, b, '从甲改的标题'],
+        [b, a, '从乙改的标题'],
+        [a, b, '再从甲改的标题'],
+      ] as const) {
+        const before = (await post(reader, PAGE, { slug: SLUG })).body.data!.article;
+        expect((await post(reader, PAGE, { slug: SLUG })).cache).toBe('HIT');
+        const edit = await post(
+          writer,
+          `mutation($id: ID!, $v: Int!, $t: String!) { updateArticle(id: $id, expectedVersion: $v, input: { title: $t }) { article { title version } } }`,
+          { id: before.id, v: before.version, t: title },
+          token,
+        );
+        expect(edit.body.errors).toBeUndefined();
+        expect((await post(reader, PAGE, { slug: SLUG })).body.data!.article).toMatchObject({ title, version: before.version + 1 });
+        expect((await post(writer, PAGE, { slug: SLUG })).body.data!.article.title).toBe(title);
+      }
+    });
+
+    it('share automatic persisted queries: registered on one, sent by hash to the other', async () => {
+      const query = `query Persisted($slug: String!) { article(slug: $slug) { slug } }`;
+      const extensions = { persistedQuery: { version: 1, sha256Hash: createHash('sha256').update(query).digest('hex') } };
+      const register = await fetch(`${a.address}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query, variables: { slug: SLUG }, extensions }),
+      });
+      expect(((await register.json()) as { data: unknown }).data).toEqual({ article: { slug: SLUG } });
+      const search = new URLSearchParams({ variables: JSON.stringify({ slug: SLUG }), extensions: JSON.stringify(extensions) });
+      // Apollo stores a registration without awaiting it, so the answer can come back before the
+      // write reaches Redis; a client told PersistedQueryNotFound sends the text again (the APQ
+      // protocol). Here: ask b until the registration is there, for up to two seconds.
+      let byHash: unknown;
+      for (const deadline = Date.now() + 2_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 20))) {
+        byHash = await (await fetch(`${b.address}/graphql?${search}`, { headers: { 'apollo-require-preflight': 'true' } })).json();
+        if (!JSON.stringify(byHash).includes('PERSISTED_QUERY_NOT_FOUND')) break;
+      }
+      expect(byHash).toEqual({ data: { article: { slug: SLUG } } });
+    });
+  },
+);
 
 describe(`instances starting at once on a fresh ${TEST_STORE === 'postgres' ? 'PostgreSQL' : 'SQLite'} store`, () => {
   it('migrate it once and seed it once', async () => {
@@ -177,7 +194,9 @@ describe(`instances starting at once on a fresh ${TEST_STORE === 'postgres' ? 'P
           body: JSON.stringify({ query: '{ articles { totalCount } sections { slug } }' }),
         });
         // One seed article and one section tree, however many instances raced to create them.
-        expect(await response.json()).toEqual({ data: { articles: { totalCount: 1 }, sections: [{ slug: 'shouye' }, { slug: 'yuanchuang' }] } });
+        expect(await response.json()).toEqual({
+          data: { articles: { totalCount: 1 }, sections: [{ slug: 'shouye' }, { slug: 'yuanchuang' }] },
+        });
       }
     } finally {
       for (const outcome of started) {
@@ -195,7 +214,10 @@ describe.skipIf(TEST_STORE !== 'postgres')('the start-up lock on PostgreSQL', ()
     const testStore = await createTestStore({ seed: false });
     const url = process.env.TEST_DATABASE_URL!;
     const open = () =>
-      openStore({ kind: 'postgres', url, poolSize: 2, statementTimeoutMs: 30_000, lockTimeoutMs: 100 }, { searchPath: testStore.location.searchPath });
+      openStore(
+        { kind: 'postgres', url, poolSize: 2, statementTimeoutMs: 30_000, lockTimeoutMs: 100 },
+        { searchPath: testStore.location.searchPath },
+      );
     const [first, second] = [open(), open()];
     // The first instance seeds until the gate opens; the second starts meanwhile.
     let openGate = () => {};
@@ -214,7 +236,13 @@ describe.skipIf(TEST_STORE !== 'postgres')('the start-up lock on PostgreSQL', ()
         secondRan = true;
         return 'second';
       });
-      const early = await Promise.race([secondDone.then(() => 'finished', (error: Error) => `failed: ${error.message}`), sleep(500).then(() => 'waiting')]);
+      const early = await Promise.race([
+        secondDone.then(
+          () => 'finished',
+          (error: Error) => `failed: ${error.message}`,
+        ),
+        sleep(500).then(() => 'waiting'),
+      ]);
       // Five lock timeouts later the second is still waiting, neither failed nor run beside the first.
       expect({ early, secondRan }).toEqual({ early: 'waiting', secondRan: false });
       openGate();

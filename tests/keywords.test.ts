@@ -15,25 +15,65 @@ describe('keyword ranking (TF-IDF)', () => {
   });
 
   it('counts title words three times', () => {
-    expect(termCounts(['元宇宙'], ['元宇宙', '模型', '模型'])).toEqual(new Map([['元宇宙', 4], ['模型', 2]]));
+    expect(termCounts(['元宇宙'], ['元宇宙', '模型', '模型'])).toEqual(
+      new Map([
+        ['元宇宙', 4],
+        ['模型', 2],
+      ]),
+    );
   });
 
   it("in a large archive, lets the archive's own rarity decide", () => {
-    const counts = new Map([['模型', 5], ['羊驼', 5]]);
-    const common = rankTerms(counts, new Map([['模型', 90_000], ['羊驼', 20]]), 100_000);
+    const counts = new Map([
+      ['模型', 5],
+      ['羊驼', 5],
+    ]);
+    const common = rankTerms(
+      counts,
+      new Map([
+        ['模型', 90_000],
+        ['羊驼', 20],
+      ]),
+      100_000,
+    );
     expect(common.map((r) => r.term)).toEqual(['羊驼', '模型']);
-    const flipped = rankTerms(counts, new Map([['模型', 20], ['羊驼', 90_000]]), 100_000);
+    const flipped = rankTerms(
+      counts,
+      new Map([
+        ['模型', 20],
+        ['羊驼', 90_000],
+      ]),
+      100_000,
+    );
     expect(flipped.map((r) => r.term)).toEqual(['模型', '羊驼']);
   });
 
   it('in a tiny archive, falls back on general Chinese usage: a common word ranks below a rare name used as often', () => {
-    const ranked = rankTerms(new Map([['发展', 3], ['llama', 3]]), new Map([['发展', 1], ['llama', 1]]), 1);
+    const ranked = rankTerms(
+      new Map([
+        ['发展', 3],
+        ['llama', 3],
+      ]),
+      new Map([
+        ['发展', 1],
+        ['llama', 1],
+      ]),
+      1,
+    );
     expect(ranked.map((r) => r.term)).toEqual(['llama', '发展']);
     expect(ranked[0]!.weight).toBeGreaterThan(ranked[1]!.weight);
   });
 
   it('orders equal weights by length, then alphabetically, so output is stable', () => {
-    const ranked = rankTerms(new Map([['ab', 1], ['abc', 1], ['aa', 1]]), new Map(), 1_000_000);
+    const ranked = rankTerms(
+      new Map([
+        ['ab', 1],
+        ['abc', 1],
+        ['aa', 1],
+      ]),
+      new Map(),
+      1_000_000,
+    );
     expect(ranked.map((r) => r.term)).toEqual(['abc', 'aa', 'ab']);
   });
 

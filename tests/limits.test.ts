@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addToken, TokenStore } from '../src/auth/tokens.js';
-import { startHttpServer, type HttpTestServer } from './helpers.js';
+import { type HttpTestServer, startHttpServer } from './helpers.js';
 
 interface Body {
   data?: unknown;
@@ -107,7 +107,11 @@ describe('request limits over HTTP', () => {
 
     const simpleGet = await fetch(`${url}?query=${encodeURIComponent('{ sections { slug } }')}`);
     expect(simpleGet.status).toBe(400);
-    const textPlain = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ query: '{ sections { slug } }' }) });
+    const textPlain = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify({ query: '{ sections { slug } }' }),
+    });
     expect(textPlain.status).toBe(400);
     await stillServes();
   });
@@ -122,7 +126,10 @@ describe('per-client limit on refused requests', () => {
     const tokensFile = join(dir, 'tokens.json');
     editorToken = await addToken(tokensFile, { name: 'night-desk', role: 'EDITOR' });
     // Behind a load balancer on loopback: X-Forwarded-For tells the clients apart.
-    t = await startHttpServer({ env: { MAX_REFUSALS_PER_MINUTE: '3', TRUST_PROXY: 'loopback' }, tokens: await TokenStore.load(tokensFile) });
+    t = await startHttpServer({
+      env: { MAX_REFUSALS_PER_MINUTE: '3', TRUST_PROXY: 'loopback' },
+      tokens: await TokenStore.load(tokensFile),
+    });
   });
   afterAll(async () => {
     await t.close();

@@ -151,7 +151,10 @@ describe('article lists at archive scale: filters, both orders, both directions'
       filter: { tag: 'xinpian', section: 'keji', credit: '编辑1', publishedAt: { from: '2023-05-01T08:00:00+08:00' } },
     });
     const expected = tagged.filter(
-      (n) => n.tags.some((tag) => tag.slug === 'xinpian') && ['rengongzhineng', 'shouji'].includes(n.section.slug) && n.credits.some((c) => c.name === '编辑1'),
+      (n) =>
+        n.tags.some((tag) => tag.slug === 'xinpian') &&
+        ['rengongzhineng', 'shouji'].includes(n.section.slug) &&
+        n.credits.some((c) => c.name === '编辑1'),
     );
     expect(combined.articles.totalCount).toBe(expected.length);
     expect(ids(combined.articles.edges.map((e) => e.node))).toEqual(ids(expected).slice(0, 100));

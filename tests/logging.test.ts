@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContentStore } from '../src/data/store.js';
 import { StandardOutputLog } from '../src/logging.js';
-import { startHttpServer, type HttpTestServer } from './helpers.js';
+import { type HttpTestServer, startHttpServer } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -52,7 +52,9 @@ describe('a standard output nobody reads', () => {
     let stderr = '';
     assert(child.stderr, 'spawned with its stderr a pipe');
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-    const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.on('exit', (code) => resolve({ code, at: performance.now() })));
+    const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
+      child.on('exit', (code) => resolve({ code, at: performance.now() })),
+    );
     try {
       // Read standard output only until the server says where it listens; never again after that.
       let output = '';
@@ -150,7 +152,11 @@ describe('the log destination on standard output', () => {
 
 describe('which requests get a log line', () => {
   /** The lines the server wrote, parsed. */
-  const linesOf = (lines: string[]) => lines.flatMap((text) => text.split('\n')).filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+  const linesOf = (lines: string[]) =>
+    lines
+      .flatMap((text) => text.split('\n'))
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
   const collector = () => {
     const lines: string[] = [];
     return { lines, stream: new Writable({ write: (chunk: Buffer, _encoding, done) => done(void lines.push(String(chunk))) }) };
@@ -204,13 +210,22 @@ describe('which requests get a log line', () => {
 
       const lines = linesOf(log.lines);
       // Fastify's own per-request lines are off in production.
-      expect(lines.filter((line) => line.msg === 'incoming request' || line.msg === 'request completed' || /not found/.test(String(line.msg)))).toEqual([]);
+      expect(
+        lines.filter((line) => line.msg === 'incoming request' || line.msg === 'request completed' || /not found/.test(String(line.msg))),
+      ).toEqual([]);
       // Fastify's own line about a request it refused stays.
       expect(lines.filter((line) => line.err !== undefined)).toEqual([expect.objectContaining({ level: 30, res: { statusCode: 400 } })]);
       const requests = lines.filter((line) => typeof line.msg === 'string' && line.msg.endsWith('graphql request'));
       expect(requests).toHaveLength(2);
       expect(requests[0]).toMatchObject({ level: 30, msg: 'graphql request', operation: 'Broken', status: 400, errors: 1 });
-      expect(requests[1]).toMatchObject({ level: 40, msg: 'slow graphql request', operation: 'Slow', status: 200, errors: 0, slowMs: 1000 });
+      expect(requests[1]).toMatchObject({
+        level: 40,
+        msg: 'slow graphql request',
+        operation: 'Slow',
+        status: 200,
+        errors: 0,
+        slowMs: 1000,
+      });
       expect(requests[1]!.durationMs).toBeGreaterThanOrEqual(1000);
       expect(typeof requests[1]!.reqId).toBe('string');
     });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Metrics } from '../src/metrics.js';
-import { startHttpServer, type HttpTestServer } from './helpers.js';
+import { type HttpTestServer, startHttpServer } from './helpers.js';
 
 describe('operating the server: health, readiness, metrics', () => {
   let t: HttpTestServer;

@@ -21,13 +21,7 @@ interface PageParts {
 }
 
 /** A small page in the portal's format, one line per part, blank lines omitted. */
-function page({
-  breadcrumb = BREADCRUMB,
-  title = '标题',
-  source = SOURCE_LINE,
-  body = ['第一段。'],
-  footer = [],
-}: PageParts = {}): string {
+function page({ breadcrumb = BREADCRUMB, title = '标题', source = SOURCE_LINE, body = ['第一段。'], footer = [] }: PageParts = {}): string {
   return [breadcrumb, title, source, ...body, ...footer].join('\n');
 }
 
@@ -342,10 +336,7 @@ describe('parsePage footers, credits and teasers', () => {
   });
 
   it('does not repeat an editor already credited when the page has no 标签: line', () => {
-    const parsed = parsePage(
-      page({ footer: ['撰文:甲编辑:小王', '编辑: 小王', '热点', '一条热点', '详细>>'] }),
-      'pages[7]',
-    );
+    const parsed = parsePage(page({ footer: ['撰文:甲编辑:小王', '编辑: 小王', '热点', '一条热点', '详细>>'] }), 'pages[7]');
     expect(parsed.credits).toEqual([
       { role: 'WRITER', label: '撰文', name: '甲' },
       { role: 'EDITOR', label: '编辑', name: '小王' },
@@ -403,10 +394,7 @@ describe('parsePage footers, credits and teasers', () => {
   });
 
   it('reads teasers under 最近更新 as LATEST and under 热点 as HOT', () => {
-    const parsed = parsePage(
-      page({ footer: ['标签:', '最近更新', '一条最新消息', '详细>>', '热点', '一条热点', '详细>>'] }),
-      'pages[7]',
-    );
+    const parsed = parsePage(page({ footer: ['标签:', '最近更新', '一条最新消息', '详细>>', '热点', '一条热点', '详细>>'] }), 'pages[7]');
     expect(parsed.teasers).toEqual([
       { kind: 'LATEST', text: '一条最新消息' },
       { kind: 'HOT', text: '一条热点' },

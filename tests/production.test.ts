@@ -57,7 +57,10 @@ describe('production mode', () => {
     expect(error?.message).toBe(`Internal server error (request ${requestId})`);
     expect(JSON.stringify(body)).not.toMatch(/sqlite|select|destroyed|\/work|\.ts|stacktrace/i);
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const logged = app.logs().split('\n').find((line) => line.includes('"internal error"') && line.includes(requestId));
+    const logged = app
+      .logs()
+      .split('\n')
+      .find((line) => line.includes('"internal error"') && line.includes(requestId));
     expect(logged).toBeDefined();
     expect(logged).toMatch(/destroyed/i);
   });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildManifest, sha256 } from '../src/safelist/manifest.js';
-import { startHttpServer, type HttpTestServer } from './helpers.js';
+import { type HttpTestServer, startHttpServer } from './helpers.js';
 
 const run = promisify(execFile);
 
@@ -40,13 +40,20 @@ describe('the operation safelist', () => {
   it('builds a manifest of named operations with the fragments each uses, ids being sha256 of the body', () => {
     const manifest = buildManifest([{ source: 'ops.graphql', text: OPERATIONS }]);
     expect(manifest.format).toBe('apollo-persisted-query-manifest');
-    expect(manifest.operations.map((o) => [o.name, o.type])).toEqual([['FrontPage', 'query'], ['SectionList', 'query']]);
+    expect(manifest.operations.map((o) => [o.name, o.type])).toEqual([
+      ['FrontPage', 'query'],
+      ['SectionList', 'query'],
+    ]);
     const [front] = manifest.operations;
     expect(front!.body).toContain('fragment Teaser on Article');
     expect(front!.id).toBe(sha256(front!.body));
     expect(manifest.operations[1]!.body).not.toContain('fragment');
-    expect(() => buildManifest([{ source: 'x.graphql', text: '{ sections { slug } }' }])).toThrow(/x.graphql: every operation in a safelist needs a name/);
-    expect(() => buildManifest([{ source: 'y.graphql', text: 'query A { sections { slug } } query A { sections { name } }' }])).toThrow(/two operations are named A/);
+    expect(() => buildManifest([{ source: 'x.graphql', text: '{ sections { slug } }' }])).toThrow(
+      /x.graphql: every operation in a safelist needs a name/,
+    );
+    expect(() => buildManifest([{ source: 'y.graphql', text: 'query A { sections { slug } } query A { sections { name } }' }])).toThrow(
+      /two operations are named A/,
+    );
   });
 
   it('runs a listed operation sent in full or by id alone, and refuses anything else', async () => {

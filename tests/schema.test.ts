@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { generate } from '@graphql-codegen/cli';
-import { isEnumType, isInputObjectType, isInterfaceType, isObjectType, isUnionType, isScalarType } from 'graphql';
+import { isEnumType, isInputObjectType, isInterfaceType, isObjectType, isScalarType, isUnionType } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import config from '../codegen.js';
 import { DEFAULT_PAGE_SIZE } from '../src/providers/lists.js';

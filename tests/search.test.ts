@@ -30,16 +30,46 @@ interface Result {
 
 // A small labelled collection: for each query, the article a reader obviously wants.
 const LABELLED = [
-  { title: '苹果发布iPhone 15，首发A17芯片', body: ['苹果公司在秋季发布会上推出iPhone 15系列手机，搭载全新的A17芯片。'], query: 'iPhone 芯片', section: '手机' },
+  {
+    title: '苹果发布iPhone 15，首发A17芯片',
+    body: ['苹果公司在秋季发布会上推出iPhone 15系列手机，搭载全新的A17芯片。'],
+    query: 'iPhone 芯片',
+    section: '手机',
+  },
   { title: '国足2:0战胜泰国队取得开门红', body: ['国足在世预赛首战中两球击败泰国队，武磊梅开二度。'], query: '国足', section: '体育' },
-  { title: '央行宣布全面降准0.25个百分点', body: ['中国人民银行决定下调金融机构存款准备金率，释放长期资金。'], query: '降准', section: '财经' },
-  { title: '特斯拉上海工厂新能源汽车交付创新高', body: ['特斯拉上海超级工厂本月交付新能源汽车超过八万辆。'], query: '特斯拉 新能源汽车', section: '汽车' },
+  {
+    title: '央行宣布全面降准0.25个百分点',
+    body: ['中国人民银行决定下调金融机构存款准备金率，释放长期资金。'],
+    query: '降准',
+    section: '财经',
+  },
+  {
+    title: '特斯拉上海工厂新能源汽车交付创新高',
+    body: ['特斯拉上海超级工厂本月交付新能源汽车超过八万辆。'],
+    query: '特斯拉 新能源汽车',
+    section: '汽车',
+  },
   { title: 'OpenAI发布GPT-4大语言模型', body: ['OpenAI推出新一代大语言模型GPT-4，支持图像输入。'], query: 'GPT-4', section: '人工智能' },
   { title: '北京迎来今冬首场降雪', body: ['受冷空气影响，北京城区出现降雪，气温明显下降。'], query: '北京 降雪', section: '社会' },
-  { title: '华为发布鸿蒙操作系统新版本', body: ['华为开发者大会上，鸿蒙系统迎来重大更新，设备数量突破七亿。'], query: '鸿蒙', section: '手机' },
-  { title: '阿根廷点球大战夺得世界杯冠军', body: ['世界杯决赛中，阿根廷队通过点球大战击败法国队，梅西捧起奖杯。'], query: '世界杯 阿根廷', section: '体育' },
+  {
+    title: '华为发布鸿蒙操作系统新版本',
+    body: ['华为开发者大会上，鸿蒙系统迎来重大更新，设备数量突破七亿。'],
+    query: '鸿蒙',
+    section: '手机',
+  },
+  {
+    title: '阿根廷点球大战夺得世界杯冠军',
+    body: ['世界杯决赛中，阿根廷队通过点球大战击败法国队，梅西捧起奖杯。'],
+    query: '世界杯 阿根廷',
+    section: '体育',
+  },
   { title: 'A股三大指数集体收涨 成交额破万亿', body: ['沪深两市今日放量上涨，A股成交额突破一万亿元。'], query: 'A股', section: '财经' },
-  { title: '英伟达发布新一代数据中心GPU', body: ['英伟达在GTC大会上发布新一代GPU，算力较上代提升三倍。'], query: '英伟达 GPU', section: '人工智能' },
+  {
+    title: '英伟达发布新一代数据中心GPU',
+    body: ['英伟达在GTC大会上发布新一代GPU，算力较上代提升三倍。'],
+    query: '英伟达 GPU',
+    section: '人工智能',
+  },
 ];
 // Articles that mention the same words in passing, to compete with the ones above.
 const DISTRACTORS = [
@@ -109,7 +139,10 @@ describe('search in Chinese', () => {
   it('handles mixed Chinese and Latin queries and a single character', async () => {
     for (const query of ['Meta 元宇宙', 'LLaMA', 'DINO V2', '深度学习框架', '图', 'meta', 'ＬＬａＭＡ']) {
       const { search: result } = await search(query);
-      expect(result.edges.map((e) => e.node.article.slug), query).toContain(seed);
+      expect(
+        result.edges.map((e) => e.node.article.slug),
+        query,
+      ).toContain(seed);
       expect(result.matched, query).toBe('ALL');
     }
     const { search: dino } = await search('DINO V2');
@@ -119,7 +152,19 @@ describe('search in Chinese', () => {
   });
 
   it('treats query syntax typed by a user as text, never as an error', async () => {
-    for (const query of ['"', 'LLaMA*', 'AND', 'Meta AND', '元宇宙 -Meta', 'NEAR(Meta 元宇宙)', 'title:元宇宙', '"Meta', 'OR OR', '^元宇宙', "Meta' --"]) {
+    for (const query of [
+      '"',
+      'LLaMA*',
+      'AND',
+      'Meta AND',
+      '元宇宙 -Meta',
+      'NEAR(Meta 元宇宙)',
+      'title:元宇宙',
+      '"Meta',
+      'OR OR',
+      '^元宇宙',
+      "Meta' --",
+    ]) {
       const result = await t.execute(SEARCH, { query });
       if (result.errors) {
         expect(result.errors[0]?.extensions?.code, query).toBe('BAD_USER_INPUT');
@@ -177,14 +222,20 @@ describe('search in Chinese', () => {
 
   it('orders a run of equal scores longer than a page by recency, page after page', async () => {
     for (let i = 0; i < 45; i++) {
-      await addPage(t.store, { title: 'Tiebreak 专题', paragraphs: ['Tiebreak 的正文。'], time: beijingTime(10_000 + i * 7), source: `来源${i}` });
+      await addPage(t.store, {
+        title: 'Tiebreak 专题',
+        paragraphs: ['Tiebreak 的正文。'],
+        time: beijingTime(10_000 + i * 7),
+        source: `来源${i}`,
+      });
     }
     const seen = await walk('tiebreak', 4);
     expect(seen.filter((s, i) => seen.indexOf(s) !== i)).toEqual([]);
     expect(seen).toHaveLength(45);
     // Slugs start with the Beijing date and every article is 7 minutes newer than the last: check by fetching times.
     const times: string[] = [];
-    for (const slug of seen) times.push((await t.expectData(`query($s: String) { article(slug: $s) { publishedAt } }`, { s: slug })).article.publishedAt);
+    for (const slug of seen)
+      times.push((await t.expectData(`query($s: String) { article(slug: $s) { publishedAt } }`, { s: slug })).article.publishedAt);
     expect(times.map(Date.parse)).toEqual([...times.map(Date.parse)].sort((a, b) => b - a));
   });
 
@@ -195,9 +246,19 @@ describe('search in Chinese', () => {
     let minute = 20_000;
     for (let i = 0; i < 8; i++) {
       const title = i < 3 ? `潮汐能专题：潮汐能电站第${i}期` : `潮汐能电站第${i}期`;
-      await addPage(t.store, { title, paragraphs: ['海边的电站今年并网。'], time: beijingTime(minute + ((i * 37) % 11)), source: `潮汐甲${i}` });
+      await addPage(t.store, {
+        title,
+        paragraphs: ['海边的电站今年并网。'],
+        time: beijingTime(minute + ((i * 37) % 11)),
+        source: `潮汐甲${i}`,
+      });
       const mentions = Array.from({ length: 1 + (i % 4) }, () => '潮汐能').join('，');
-      await addPage(t.store, { title: `海岸观察第${i}期`, paragraphs: [`记者走访发现：${mentions}。`], time: beijingTime(minute + ((i * 53) % 13)), source: `潮汐乙${i}` });
+      await addPage(t.store, {
+        title: `海岸观察第${i}期`,
+        paragraphs: [`记者走访发现：${mentions}。`],
+        time: beijingTime(minute + ((i * 53) % 13)),
+        source: `潮汐乙${i}`,
+      });
       minute += 20;
     }
     const whole = (await search('潮汐能', { first: 50 })).search;

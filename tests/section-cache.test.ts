@@ -1,7 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SectionCache, SectionCachingStore, NEWEST_KEPT } from '../src/data/decorators/section-cache.js';
+import { NEWEST_KEPT, SectionCache, SectionCachingStore } from '../src/data/decorators/section-cache.js';
 import type { SectionRecord } from '../src/data/types.js';
-import { ADMIN, EDITOR, addPage, beijingTime, createTestStore, startHttpServer, type HttpTestServer, type SchemaAnswer, type TestStore } from './helpers.js';
+import {
+  ADMIN,
+  addPage,
+  beijingTime,
+  createTestStore,
+  EDITOR,
+  type HttpTestServer,
+  type SchemaAnswer,
+  startHttpServer,
+  type TestStore,
+} from './helpers.js';
 
 const ARTICLE_PAGE = `query ArticlePage($slug: String!) { article(slug: $slug) { title section { name path { name } }
   hot: related(kind: HOT, first: 6) { title } latest: related(kind: LATEST, first: 3) { title } } }`;
@@ -25,14 +35,22 @@ describe('the section cache, with no response cache in front of it', () => {
   beforeAll(async () => {
     t = await startHttpServer({ env: { RESPONSE_CACHE_MB: '0' }, tokens: { verify: async (token) => TOKENS[token] ?? null } });
     for (let i = 0; i < 4; i++) {
-      const { slug } = await addPage(t.store, { title: `分区缓存第${i}篇`, time: beijingTime(10 * (i + 1)), paragraphs: [`第${i}篇的正文。`] });
+      const { slug } = await addPage(t.store, {
+        title: `分区缓存第${i}篇`,
+        time: beijingTime(10 * (i + 1)),
+        paragraphs: [`第${i}篇的正文。`],
+      });
       slugs.push(slug);
     }
     sectionId = (await post(`{ section(slug: "yuanchuang") { id } }`)).data!.section.id;
   });
   afterAll(() => t.close());
 
-  async function post<T = SchemaAnswer>(query: string, variables: Record<string, unknown> = {}, token?: string): Promise<{ data?: T; errors?: unknown[] }> {
+  async function post<T = SchemaAnswer>(
+    query: string,
+    variables: Record<string, unknown> = {},
+    token?: string,
+  ): Promise<{ data?: T; errors?: unknown[] }> {
     const response = await fetch(t.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
@@ -57,21 +75,32 @@ describe('the section cache, with no response cache in front of it', () => {
 
   it('shows a new 热点 list, a renamed section and an edited teaser title at once', async () => {
     await page(slugs[0]!);
-    await mutate(`mutation($s: ID!) { setHotItems(section: $s, items: [{ title: "编辑挑选的热点", url: "https://example.com/hot" }]) { items { title } } }`, {
-      s: sectionId,
-    });
+    await mutate(
+      `mutation($s: ID!) { setHotItems(section: $s, items: [{ title: "编辑挑选的热点", url: "https://example.com/hot" }]) { items { title } } }`,
+      {
+        s: sectionId,
+      },
+    );
     expect((await page(slugs[0]!)).hot[0]!.title).toBe('编辑挑选的热点');
 
-    await mutate(`mutation($id: ID!) { updateSection(id: $id, input: { name: "原创栏目" }) { section { name } } }`, { id: sectionId }, 'admin-token');
+    await mutate(
+      `mutation($id: ID!) { updateSection(id: $id, input: { name: "原创栏目" }) { section { name } } }`,
+      { id: sectionId },
+      'admin-token',
+    );
     expect((await page(slugs[0]!)).section.name).toBe('原创栏目');
 
     // An article shown in another page's 最近更新 module, retitled.
-    const { id, version } = (await post(`query($slug: String) { article(slug: $slug, preview: true) { id version } }`, { slug: slugs[3] }, 'editor-token')).data!
-      .article;
-    await mutate(`mutation($id: ID!, $v: Int!) { updateArticle(id: $id, expectedVersion: $v, input: { title: "改了标题的第3篇" }) { article { version } } }`, {
-      id,
-      v: version,
-    });
+    const { id, version } = (
+      await post(`query($slug: String) { article(slug: $slug, preview: true) { id version } }`, { slug: slugs[3] }, 'editor-token')
+    ).data!.article;
+    await mutate(
+      `mutation($id: ID!, $v: Int!) { updateArticle(id: $id, expectedVersion: $v, input: { title: "改了标题的第3篇" }) { article { version } } }`,
+      {
+        id,
+        v: version,
+      },
+    );
     expect((await page(slugs[0]!)).latest[0]!.title).toBe('改了标题的第3篇');
   });
 

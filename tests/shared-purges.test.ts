@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { createClient } from '@redis/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisResponseCache } from '../src/http-cache/redis-cache.js';
-import { RedisGuard, RedisUnavailableError, type RedisClient } from '../src/http-cache/redis-guard.js';
+import { type RedisClient, RedisGuard, RedisUnavailableError } from '../src/http-cache/redis-guard.js';
 import type { CachedResponse } from '../src/http-cache/response-cache.js';
 import { SharedPurges } from '../src/http-cache/shared-purges.js';
-import { onPath, startRedis, TcpRelay, type RedisServer } from '../src/tools/faults/infra.js';
+import { onPath, type RedisServer, startRedis, TcpRelay } from '../src/tools/faults/infra.js';
 import { createTestStore, type TestStore } from './helpers.js';
 
 // A private redis-server on a free port, frozen, killed and cut off on purpose; never the machine's own.
@@ -13,7 +13,13 @@ const haveRedis = onPath('redis-server');
 const quiet = { info: () => {}, warn: () => {}, error: () => {} };
 
 function answer(text: string, tags: string[]): CachedResponse {
-  return { body: Buffer.from(text), contentType: 'application/json; charset=utf-8', tags, maxAgeSeconds: 60, expiresAt: Date.now() + 60_000 };
+  return {
+    body: Buffer.from(text),
+    contentType: 'application/json; charset=utf-8',
+    tags,
+    maxAgeSeconds: 60,
+    expiresAt: Date.now() + 60_000,
+  };
 }
 
 async function connect(url: string): Promise<RedisClient> {
@@ -98,8 +104,18 @@ describe.skipIf(!haveRedis)('purges of the shared cache when Redis cannot confir
     let purgesA!: SharedPurges;
     let purgesB!: SharedPurges;
     const trust = (purges: () => SharedPurges) => ({ fresh: () => purges().usable(), stale: () => purges().pending() === 0 });
-    const cacheA = new RedisResponseCache(guardA, prefix, 0, trust(() => purgesA));
-    const cacheB = new RedisResponseCache(guardB, prefix, 0, trust(() => purgesB));
+    const cacheA = new RedisResponseCache(
+      guardA,
+      prefix,
+      0,
+      trust(() => purgesA),
+    );
+    const cacheB = new RedisResponseCache(
+      guardB,
+      prefix,
+      0,
+      trust(() => purgesB),
+    );
     purgesA = new SharedPurges(t.store, cacheA, { log: quiet, pollMs: 100, leaseMs: 400 });
     purgesB = new SharedPurges(t.store, cacheB, { log: quiet, pollMs: 100, leaseMs: 400 });
     await purgesA.start();

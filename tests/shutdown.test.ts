@@ -18,7 +18,13 @@ describe('graceful shutdown', () => {
       const body = JSON.stringify({ query: '{ articles(first: 1) { totalCount nodes { title } } }' });
       const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
         const req = request(
-          { host: '127.0.0.1', port, path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+          {
+            host: '127.0.0.1',
+            port,
+            path: '/graphql',
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+          },
           (res) => {
             let text = '';
             res.on('data', (chunk: Buffer) => (text += chunk));
@@ -52,9 +58,10 @@ describe('graceful shutdown', () => {
     const t = await startHttpServer();
     try {
       const port = Number(new URL(t.base).port);
-      const open = () => new Promise<Socket>((resolve) => {
-        const socket = connect(port, '127.0.0.1', () => resolve(socket));
-      });
+      const open = () =>
+        new Promise<Socket>((resolve) => {
+          const socket = connect(port, '127.0.0.1', () => resolve(socket));
+        });
       const replyOf = (socket: Socket) =>
         new Promise<string>((resolve) => {
           let text = '';
@@ -66,7 +73,9 @@ describe('graceful shutdown', () => {
       // A: headers and the start of its body before the drain (the cache's edge is reading it).
       const a = await open();
       const aReply = replyOf(a);
-      a.write(`POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 5)}`);
+      a.write(
+        `POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 5)}`,
+      );
       // B: a connection with half its headers sent, so it is not idle when the drain starts.
       const b = await open();
       const bReply = replyOf(b);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addToken } from '../src/auth/tokens.js';
-import { pageText, startMainProcess, type MainProcess, type SchemaAnswer } from './helpers.js';
+import { type MainProcess, pageText, type SchemaAnswer, startMainProcess } from './helpers.js';
 
 const run = promisify(execFile);
 
@@ -68,7 +68,12 @@ function fillDisk(path: string): number {
 /** The names and contents of every file in `dir`, as one hash. */
 function folderChecksum(dir: string): string {
   const hash = createHash('sha256');
-  for (const name of readdirSync(dir).sort()) hash.update(name).update('\0').update(readFileSync(join(dir, name))).update('\0');
+  for (const name of readdirSync(dir).sort())
+    hash
+      .update(name)
+      .update('\0')
+      .update(readFileSync(join(dir, name)))
+      .update('\0');
   return hash.digest('hex');
 }
 
@@ -120,7 +125,12 @@ const BY_ID = `query ById($id: ID!) { article(id: $id, preview: true) { id slug 
 
 /** An article of about 60 KB (under the request body limit), more than any room SQLite might have in hand on a full disk. */
 function draft(n: number, sectionId: string) {
-  return { title: `满盘测试 ${n}`, slug: `disk-full-${n}`, section: sectionId, body: [{ paragraph: `磁盘已满时的写入。${'满'.repeat(20_000)}` }] };
+  return {
+    title: `满盘测试 ${n}`,
+    slug: `disk-full-${n}`,
+    section: sectionId,
+    body: [{ paragraph: `磁盘已满时的写入。${'满'.repeat(20_000)}` }],
+  };
 }
 
 describe('the SQLite store on a disk that fills up', () => {
@@ -136,7 +146,12 @@ describe('the SQLite store on a disk that fills up', () => {
     const tokensFile = join(scratch, 'tokens.json');
     token = await addToken(tokensFile, { name: 'night-desk', role: 'EDITOR' });
     // No response cache: every read below reaches the store.
-    env = { DATABASE_URL: `sqlite:${join(disk.dir, 'newsgraph.db')}`, NEWSGRAPH_TOKENS_FILE: tokensFile, RESPONSE_CACHE_MB: '0', SECTION_CACHE_RECORDS: '0' };
+    env = {
+      DATABASE_URL: `sqlite:${join(disk.dir, 'newsgraph.db')}`,
+      NEWSGRAPH_TOKENS_FILE: tokensFile,
+      RESPONSE_CACHE_MB: '0',
+      SECTION_CACHE_RECORDS: '0',
+    };
     server = await startMainProcess(env);
   }, 30_000);
   afterAll(async () => {
@@ -170,12 +185,16 @@ describe('the SQLite store on a disk that fills up', () => {
       // The importer says so too, naming the file it stopped at.
       const page = join(scratch, 'page.txt');
       writeFileSync(page, pageText({ title: '满盘导入', time: '2023-05-02 09:00:00', paragraphs: ['满'.repeat(20_000)] }));
-      const imported = await run(process.execPath, ['--import', 'tsx', 'src/ingest/cli.ts', page], { env: { ...process.env, ...env } }).then(
+      const imported = await run(process.execPath, ['--import', 'tsx', 'src/ingest/cli.ts', page], {
+        env: { ...process.env, ...env },
+      }).then(
         () => null,
         (error: { code: number; stderr: string }) => error,
       );
       expect(imported?.code, imported?.stderr).toBe(1);
-      expect(imported?.stderr).toContain(`${page}: the disk the store is on is full (SQLITE_FULL: database or disk is full); nothing of it was written`);
+      expect(imported?.stderr).toContain(
+        `${page}: the disk the store is on is full (SQLITE_FULL: database or disk is full); nothing of it was written`,
+      );
 
       const read = await post(server!, PUBLIC_READ, { slug: SEED_SLUG });
       expect(read.status, read.text).toBe(200);
@@ -223,45 +242,49 @@ describe('the SQLite store on a read-only mount', () => {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
-  it.skipIf(!MOUNTABLE)('starts, answers /ready with writes refused, serves reads, refuses writes with STORE_READ_ONLY and changes nothing, and takes writes again once the mount is writable', async () => {
-    const tokensFile = join(scratch, 'tokens.json');
-    const token = await addToken(tokensFile, { name: 'night-desk', role: 'EDITOR' });
-    const env = { DATABASE_URL: `sqlite:${join(disk!.dir, 'newsgraph.db')}`, NEWSGRAPH_TOKENS_FILE: tokensFile };
-    // A store migrated and seeded by a server that then stopped as it does in production.
-    builder = await startMainProcess(env);
-    expect(await stop(builder), builder.output()).toBe(0);
-    execFileSync('mount', ['-o', 'remount,ro', disk!.dir]);
-    const before = folderChecksum(disk!.dir);
+  it.skipIf(!MOUNTABLE)(
+    'starts, answers /ready with writes refused, serves reads, refuses writes with STORE_READ_ONLY and changes nothing, and takes writes again once the mount is writable',
+    async () => {
+      const tokensFile = join(scratch, 'tokens.json');
+      const token = await addToken(tokensFile, { name: 'night-desk', role: 'EDITOR' });
+      const env = { DATABASE_URL: `sqlite:${join(disk!.dir, 'newsgraph.db')}`, NEWSGRAPH_TOKENS_FILE: tokensFile };
+      // A store migrated and seeded by a server that then stopped as it does in production.
+      builder = await startMainProcess(env);
+      expect(await stop(builder), builder.output()).toBe(0);
+      execFileSync('mount', ['-o', 'remount,ro', disk!.dir]);
+      const before = folderChecksum(disk!.dir);
 
-    server = await startMainProcess(env);
-    expect(await outputContaining(server, 'store is read-only')).toContain('"msg":"store is read-only: writes are refused"');
-    const ready = await fetch(`${server.address}/ready`);
-    const readyBody = await ready.json();
-    expect(ready.status, JSON.stringify(readyBody)).toBe(200);
-    expect(readyBody).toEqual({ status: 'ready', writes: 'refused', reason: expect.stringContaining('read-only') });
+      server = await startMainProcess(env);
+      expect(await outputContaining(server, 'store is read-only')).toContain('"msg":"store is read-only: writes are refused"');
+      const ready = await fetch(`${server.address}/ready`);
+      const readyBody = await ready.json();
+      expect(ready.status, JSON.stringify(readyBody)).toBe(200);
+      expect(readyBody).toEqual({ status: 'ready', writes: 'refused', reason: expect.stringContaining('read-only') });
 
-    const read = await post(server, PUBLIC_READ, { slug: SEED_SLUG });
-    expect(read.status, read.text).toBe(200);
-    expect(read.body.errors, read.text).toBeUndefined();
-    expect(read.body.data!.articles.totalCount, read.text).toBe(1);
-    expect(read.body.data!.article.title, read.text).toBeTruthy();
+      const read = await post(server, PUBLIC_READ, { slug: SEED_SLUG });
+      expect(read.status, read.text).toBe(200);
+      expect(read.body.errors, read.text).toBeUndefined();
+      expect(read.body.data!.articles.totalCount, read.text).toBe(1);
+      expect(read.body.data!.article.title, read.text).toBeTruthy();
 
-    const refused = await post(server, CREATE, { input: draft(1, await sectionOf(server)) }, token);
-    expect(refused.status, refused.text).toBe(503);
-    expect(refused.body.errors?.[0]?.extensions?.code, refused.text).toBe('STORE_READ_ONLY');
+      const refused = await post(server, CREATE, { input: draft(1, await sectionOf(server)) }, token);
+      expect(refused.status, refused.text).toBe(503);
+      expect(refused.body.errors?.[0]?.extensions?.code, refused.text).toBe('STORE_READ_ONLY');
 
-    expect(folderChecksum(disk!.dir)).toBe(before);
+      expect(folderChecksum(disk!.dir)).toBe(before);
 
-    // The mount turns writable again: writes are taken again, with no restart.
-    execFileSync('mount', ['-o', 'remount,rw', disk!.dir]);
-    let saved: Awaited<ReturnType<typeof post>> | null = null;
-    for (let attempt = 0; attempt < 50 && saved?.status !== 200; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      saved = await post(server, CREATE, { input: draft(2, await sectionOf(server)) }, token);
-    }
-    expect(saved?.status, saved?.text).toBe(200);
-    expect(saved?.body.errors, saved?.text).toBeUndefined();
-    expect(await (await fetch(`${server.address}/ready`)).json()).toEqual({ status: 'ready' });
-    expect(await stop(server), server.output()).toBe(0);
-  }, 60_000);
+      // The mount turns writable again: writes are taken again, with no restart.
+      execFileSync('mount', ['-o', 'remount,rw', disk!.dir]);
+      let saved: Awaited<ReturnType<typeof post>> | null = null;
+      for (let attempt = 0; attempt < 50 && saved?.status !== 200; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        saved = await post(server, CREATE, { input: draft(2, await sectionOf(server)) }, token);
+      }
+      expect(saved?.status, saved?.text).toBe(200);
+      expect(saved?.body.errors, saved?.text).toBeUndefined();
+      expect(await (await fetch(`${server.address}/ready`)).json()).toEqual({ status: 'ready' });
+      expect(await stop(server), server.output()).toBe(0);
+    },
+    60_000,
+  );
 });

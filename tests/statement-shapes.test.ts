@@ -21,7 +21,12 @@ describe('statements compiled once per shape', () => {
 
   const byIds = (ids: number[], kind: string) =>
     shapes.rows(`items ${ids.length}`, [kind, ...ids], (v) =>
-      db.selectFrom('items').select('name').where('id', 'in', v.slice(1) as number[]).where('kind', '=', v[0] as string).orderBy('id'),
+      db
+        .selectFrom('items')
+        .select('name')
+        .where('id', 'in', v.slice(1) as number[])
+        .where('kind', '=', v[0] as string)
+        .orderBy('id'),
     );
 
   it('runs each call with its own values, and a list of another length as a shape of its own', async () => {

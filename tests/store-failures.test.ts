@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ContentStore } from '../src/data/store.js';
-import { EDITOR, startHttpServer, type HttpTestServer } from './helpers.js';
+import { EDITOR, type HttpTestServer, startHttpServer } from './helpers.js';
 
 // The store's failures as the drivers report them, injected in front of a real store: what
 // node-postgres throws when the server refuses connections, and a read that never answers (a
@@ -41,7 +41,11 @@ describe('when the store fails', () => {
   });
 
   async function post(query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<Answer> {
-    const response = await fetch(server!.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, variables }) });
+    const response = await fetch(server!.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ query, variables }),
+    });
     const text = await response.text();
     return { status: response.status, headers: response.headers, text, body: JSON.parse(text) as Answer['body'] };
   }
@@ -58,7 +62,11 @@ describe('when the store fails', () => {
 
     state.mode = 'refused';
     const stale = await post(ARTICLE, { slug: SLUG });
-    expect({ status: stale.status, cache: stale.headers.get('x-cache'), text: stale.text }, describeAnswer(stale)).toEqual({ status: 200, cache: 'STALE', text: stored.text });
+    expect({ status: stale.status, cache: stale.headers.get('x-cache'), text: stale.text }, describeAnswer(stale)).toEqual({
+      status: 200,
+      cache: 'STALE',
+      text: stored.text,
+    });
     expect(stale.headers.get('cache-control')).toBe('public, max-age=60, stale-if-error=3600');
     expect(stale.headers.get('retry-after')).toBeNull();
 
@@ -98,7 +106,10 @@ describe('when the store fails', () => {
 
   it('gives up on a read that does not answer at the deadline: 503 DEADLINE_EXCEEDED, and the server goes on', async () => {
     const state = { mode: 'ok' as 'ok' | 'refused' | 'hung' };
-    server = await startHttpServer({ env: { REQUEST_TIMEOUT_MS: '300', RESPONSE_CACHE_MB: '0', SECTION_CACHE_RECORDS: '0' }, serve: (store) => breakable(store, state) });
+    server = await startHttpServer({
+      env: { REQUEST_TIMEOUT_MS: '300', RESPONSE_CACHE_MB: '0', SECTION_CACHE_RECORDS: '0' },
+      serve: (store) => breakable(store, state),
+    });
     state.mode = 'hung';
     const started = Date.now();
     const hung = await post('{ sections { name } }');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addToken, createToken, listTokens, revokeToken, TokenStore, type TokenEntry } from '../src/auth/tokens.js';
+import { addToken, createToken, listTokens, revokeToken, type TokenEntry, TokenStore } from '../src/auth/tokens.js';
 
 const run = promisify(execFile);
 const TOKEN_FORMAT = /^ngt_[0-9a-f]{8}_[A-Za-z0-9_-]{43}$/;
@@ -68,13 +68,13 @@ describe('editor tokens', () => {
       '',
       ' ',
       'garbage',
-      'Bearer ' + editor,
-      editor + ' ',
-      ' ' + editor,
+      `Bearer ${editor}`,
+      `${editor} `,
+      ` ${editor}`,
       editor.toUpperCase(),
       editor.replace('ngt_', 'ngx_'),
       editor.slice(0, -1),
-      editor + 'A',
+      `${editor}A`,
       `ngt_${idOf(editor)}_${'!'.repeat(43)}`,
       unknownId,
       'ngt_'.padEnd(10 * 1024, 'a'),
@@ -185,7 +185,9 @@ describe('loading a tokens file', () => {
       /tokens\.json: tokens\[2\]\.role must be EDITOR or ADMIN$/,
     );
     expect(await loadError(file([{ ...entry, name: 'li wei' }]))).toMatch(/tokens\[0\]\.name must be 1–64 characters/);
-    expect(await loadError(file([entry, { ...other, name: 'li.wei' }]))).toMatch(/tokens\[1\]\.name "li.wei" is already used by tokens\[0\]/);
+    expect(await loadError(file([entry, { ...other, name: 'li.wei' }]))).toMatch(
+      /tokens\[1\]\.name "li.wei" is already used by tokens\[0\]/,
+    );
     expect(await loadError(file([entry, { ...other, id: entry.id }]))).toMatch(/tokens\[1\]\.id is already used by tokens\[0\]/);
     expect(await loadError(file([{ ...entry, id: 'XYZ' }]))).toMatch(/tokens\[0\]\.id must be 8 lowercase hex characters/);
     expect(await loadError(file([{ ...entry, salt: 'c2hvcnQ' }]))).toMatch(/tokens\[0\]\.salt must be 16 bytes in base64url/);
@@ -195,7 +197,12 @@ describe('loading a tokens file', () => {
   });
 
   it('reports every problem, each with the file name', async () => {
-    const message = await loadError(file([{ ...entry, role: 'OWNER' }, { ...other, salt: 1 }]));
+    const message = await loadError(
+      file([
+        { ...entry, role: 'OWNER' },
+        { ...other, salt: 1 },
+      ]),
+    );
     expect(message.split('\n')).toEqual([
       expect.stringMatching(/tokens\.json: tokens\[0\]\.role must be EDITOR or ADMIN$/),
       expect.stringMatching(/tokens\.json: tokens\[1\]\.salt must be 16 bytes in base64url$/),

@@ -9,7 +9,9 @@ const TOOLS = join(SRC, 'tools');
 /** Every relative module the file names in an import or export, static or dynamic, resolved to a path. */
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  const specifiers = [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)['"](\.{1,2}\/[^'"]+)['"]/gm)].map((match) => match[1]!);
+  const specifiers = [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)['"](\.{1,2}\/[^'"]+)['"]/gm)].map(
+    (match) => match[1]!,
+  );
   return specifiers.map((specifier) => resolve(dirname(file), specifier));
 }
 
@@ -18,10 +20,14 @@ describe('the tools (src/tools)', () => {
     const service = readdirSync(SRC, { recursive: true, encoding: 'utf8' })
       .filter((path) => path.endsWith('.ts'))
       .map((path) => join(SRC, path))
-      .filter((path) => !path.startsWith(TOOLS + '/'));
+      .filter((path) => !path.startsWith(`${TOOLS}/`));
     const imports = service.flatMap((file) => importsOf(file).map((target) => ({ file: relative(SRC, file), target })));
     // The scan itself works: the service imports its own modules.
     expect(imports.length).toBeGreaterThan(100);
-    expect(imports.filter(({ target }) => target.startsWith(TOOLS + '/')).map(({ file, target }) => `src/${file} imports ${relative(join(SRC, '..'), target)}`)).toEqual([]);
+    expect(
+      imports
+        .filter(({ target }) => target.startsWith(`${TOOLS}/`))
+        .map(({ file, target }) => `src/${file} imports ${relative(join(SRC, '..'), target)}`),
+    ).toEqual([]);
   });
 });

@@ -62,7 +62,9 @@ async function main(argv: string[]): Promise<number> {
           console.error(`${path}: no token named ${JSON.stringify(name)}`);
           return 1;
         }
-        console.error(`Revoked token "${name}" in ${path}; a server that loaded the file earlier accepts it until it loads the file again.`);
+        console.error(
+          `Revoked token "${name}" in ${path}; a server that loaded the file earlier accepts it until it loads the file again.`,
+        );
         return 0;
       }
       default:

@@ -1,6 +1,6 @@
 // Editor tokens: named bearer tokens with a role, kept in a JSON file as salted scrypt hashes.
 // A token is shown once, when it is created; neither the file nor any message ever holds it.
-import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { createHash, randomBytes, type ScryptOptions, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
 import { mkdir, open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 

@@ -1,6 +1,6 @@
 import { DeadlineStore } from './decorators/deadline.js';
 import { InvalidatingStore, type Purger } from './decorators/invalidation.js';
-import { SectionCachingStore, type SectionCache } from './decorators/section-cache.js';
+import { type SectionCache, SectionCachingStore } from './decorators/section-cache.js';
 import { TaggingStore, type TagSink } from './decorators/tagging.js';
 import type { ContentStore } from './store.js';
 

@@ -1,9 +1,9 @@
 import DataLoader from 'dataloader';
-import type { ContentStore } from './store.js';
-import type { ArticleRecord } from './types.js';
-import { rankTerms, surfaceForm, termCounts, type RankedTerm } from '../text/keywords.js';
+import { type RankedTerm, rankTerms, surfaceForm, termCounts } from '../text/keywords.js';
 import { bodyText } from '../text/measure.js';
 import { topicalWords } from '../text/segment.js';
+import type { ContentStore } from './store.js';
+import type { ArticleRecord } from './types.js';
 
 /** How many keywords are kept per article; `Article.keywords(first:)` takes at most this many. */
 export const MAX_KEYWORDS = 20;

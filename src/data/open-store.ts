@@ -1,7 +1,7 @@
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
+import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect, type SqliteStatement } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import { storeFailureKind } from './errors.js';
@@ -175,7 +175,10 @@ function openWritable(path: string): SQLite.Database {
  */
 function whyReadOnly(path: string): string | null {
   if (!existsSync(path)) return null;
-  for (const [target, what] of [[path, 'file'], [dirname(path), 'folder']] as const) {
+  for (const [target, what] of [
+    [path, 'file'],
+    [dirname(path), 'folder'],
+  ] as const) {
     try {
       accessSync(target, constants.W_OK);
     } catch (error) {
@@ -267,7 +270,9 @@ function openPostgresStore(
     keepAlive: true,
     // The request's own deadline gives up on a wait for a connection; this takes the abandoned waiter
     // out of the pool's queue (never under a second: opening a connection takes a few milliseconds).
-    ...(bulk ? {} : { connectionTimeoutMillis: Math.max(config.statementTimeoutMs, 1000), query_timeout: config.statementTimeoutMs + 1000 }),
+    ...(bulk
+      ? {}
+      : { connectionTimeoutMillis: Math.max(config.statementTimeoutMs, 1000), query_timeout: config.statementTimeoutMs + 1000 }),
   });
   pool.on('error', onConnectionError);
   // The pool listens for errors only on idle connections; one checked out between two statements

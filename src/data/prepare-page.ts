@@ -1,7 +1,7 @@
-import type { ParsedPage } from './page.js';
 import { makeExcerpt } from '../text/excerpt.js';
 import { measureBody } from '../text/measure.js';
-import { searchDocument, type SearchDocument } from './search-document.js';
+import type { ParsedPage } from './page.js';
+import { type SearchDocument, searchDocument } from './search-document.js';
 import type { ContentBlock } from './types.js';
 
 /** What is computed from an article's title and body whenever they change; segmentation dominates it. */

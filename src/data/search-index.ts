@@ -1,4 +1,4 @@
-import { sql, type RawBuilder, type Transaction } from 'kysely';
+import { type RawBuilder, sql, type Transaction } from 'kysely';
 import { isCjkTerm } from '../text/segment.js';
 import type { SearchDocument } from './search-document.js';
 import type { Database } from './tables.js';

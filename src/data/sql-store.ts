@@ -1,7 +1,16 @@
-import { PostgresAdapter, type Kysely } from 'kysely';
+import { type Kysely, PostgresAdapter } from 'kysely';
 import type { ParsedPage } from './page.js';
 import type { PreparedPage } from './prepare-page.js';
 import type { SearchIndex } from './search-index.js';
+import * as articleWrites from './sql/article-writes.js';
+import type { SqlHandle } from './sql/handle.js';
+import * as lifecycle from './sql/lifecycle.js';
+import * as pageWrites from './sql/page-writes.js';
+import * as pendingPurges from './sql/pending-purges.js';
+import * as reads from './sql/reads.js';
+import * as search from './sql/search.js';
+import * as sectionWrites from './sql/section-writes.js';
+import * as transfer from './sql/transfer.js';
 import { StatementShapes } from './statement-shapes.js';
 import type {
   ArticleFilterQuery,
@@ -26,15 +35,6 @@ import type {
   TeaserKind,
   TeaserRecord,
 } from './types.js';
-import * as articleWrites from './sql/article-writes.js';
-import type { SqlHandle } from './sql/handle.js';
-import * as lifecycle from './sql/lifecycle.js';
-import * as pageWrites from './sql/page-writes.js';
-import * as pendingPurges from './sql/pending-purges.js';
-import * as reads from './sql/reads.js';
-import * as search from './sql/search.js';
-import * as sectionWrites from './sql/section-writes.js';
-import * as transfer from './sql/transfer.js';
 
 /**
  * The store over Kysely. Everything in sql/ is plain Kysely that compiles for

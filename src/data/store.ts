@@ -3,9 +3,9 @@ import type { PreparedPage } from './prepare-page.js';
 import type { ContentTransfer } from './transfer.js';
 import type {
   ArticleRecord,
-  ArticleSummary,
   ArticleRevisionRecord,
   ArticleSnapshot,
+  ArticleSummary,
   CreditRecord,
   SectionRecord,
   TagRecord,

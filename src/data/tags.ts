@@ -60,5 +60,12 @@ export function articleChangeTags(
 
 /** The tags a scheduled article's publication makes stale when its time comes (no write marks it). */
 export function publicationTags(article: Pick<ArticleRecord, 'id' | 'slug' | 'sectionId'>): string[] {
-  return [articleTag(article.id), articleIdTag(article.id), articleSlugTag(article.slug), SEARCH_TAG, ALL_LISTS_TAG, sectionListTag(article.sectionId)];
+  return [
+    articleTag(article.id),
+    articleIdTag(article.id),
+    articleSlugTag(article.slug),
+    SEARCH_TAG,
+    ALL_LISTS_TAG,
+    sectionListTag(article.sectionId),
+  ];
 }

@@ -30,12 +30,12 @@ export interface TagTransfer {
 
 /** An article as stored, less what is derived from its text (excerpt, counts), with its credits, tags and revisions. */
 export type ArticleTransfer = { type: 'article' } & Omit<ArticleRecord, 'excerpt' | 'wordCount' | 'readingMinutes'> & {
-  credits: Pick<CreditRecord, 'role' | 'label' | 'name'>[];
-  /** Tag ids, in order. */
-  tagIds: string[];
-  /** Earlier states, oldest first. */
-  revisions: Omit<ArticleRevisionRecord, 'articleId'>[];
-};
+    credits: Pick<CreditRecord, 'role' | 'label' | 'name'>[];
+    /** Tag ids, in order. */
+    tagIds: string[];
+    /** Earlier states, oldest first. */
+    revisions: Omit<ArticleRevisionRecord, 'articleId'>[];
+  };
 
 export interface TeaserListTransfer {
   type: 'teasers';

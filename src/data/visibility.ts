@@ -1,4 +1,4 @@
-import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import { type RawBuilder, type SqlBool, sql } from 'kysely';
 import type { ArticleRecord, ArticleStatus } from './types.js';
 
 // Who may see an article: the one rule, as a TypeScript predicate for records

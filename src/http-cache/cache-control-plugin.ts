@@ -2,7 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import type { DocumentNode } from 'graphql';
 import type { ResponseCacheHints } from './hints.js';
 import { publicCacheControl } from './hooks.js';
-import { cachePolicy, type CacheAges } from './policy.js';
+import { type CacheAges, cachePolicy } from './policy.js';
 
 /** What the plugin reads of a request's context: whether its answer is private, and the cache's hints when it may be kept. */
 interface CacheableContext {

@@ -88,7 +88,8 @@ export function cacheEdge(
       }
       // Read the body only where it may be answered: a public JSON POST of a length Fastify would read.
       const length = Number(request.headers['content-length']);
-      if (request.method !== 'POST' || !mayBePublicPost(request.headers) || !(length > 0 && length <= bodyLimit)) return next(request, response);
+      if (request.method !== 'POST' || !mayBePublicPost(request.headers) || !(length > 0 && length <= bodyLimit))
+        return next(request, response);
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       // A client that goes away mid-body leaves nothing to answer; the listener keeps its error from ending the process.

@@ -87,7 +87,9 @@ const keyOf = (request: FastifyRequest) => publicRequestKey(request.method, requ
  * RFC 5861), as newsgraph's own cache does.
  */
 export function publicCacheControl(maxAgeSeconds: number, staleIfErrorSeconds: number): string {
-  return staleIfErrorSeconds > 0 ? `public, max-age=${maxAgeSeconds}, stale-if-error=${staleIfErrorSeconds}` : `public, max-age=${maxAgeSeconds}`;
+  return staleIfErrorSeconds > 0
+    ? `public, max-age=${maxAgeSeconds}, stale-if-error=${staleIfErrorSeconds}`
+    : `public, max-age=${maxAgeSeconds}`;
 }
 
 /**
@@ -95,8 +97,16 @@ export function publicCacheControl(maxAgeSeconds: number, staleIfErrorSeconds: n
  * (besides its length). STALE: the store could not answer, and this is the
  * last answer kept for the request, past its freshness.
  */
-export function storedAnswerHeaders(entry: CachedResponse, how: 'HIT' | 'SHARED' | 'STALE', staleIfErrorSeconds: number): Record<string, string> {
-  return { 'content-type': entry.contentType, 'cache-control': publicCacheControl(entry.maxAgeSeconds, staleIfErrorSeconds), 'x-cache': how };
+export function storedAnswerHeaders(
+  entry: CachedResponse,
+  how: 'HIT' | 'SHARED' | 'STALE',
+  staleIfErrorSeconds: number,
+): Record<string, string> {
+  return {
+    'content-type': entry.contentType,
+    'cache-control': publicCacheControl(entry.maxAgeSeconds, staleIfErrorSeconds),
+    'x-cache': how,
+  };
 }
 
 function operationNameOf(request: FastifyRequest): string | null {
@@ -134,11 +144,19 @@ export function keptFor(ttlSeconds: number, random = Math.random()): number {
  */
 export function serveFromCache(
   http: FastifyInstance,
-  { cache, metrics, ttlSeconds, staleIfErrorSeconds = 0 }: { cache: ResponseStore; metrics: Metrics; ttlSeconds: number; staleIfErrorSeconds?: number },
+  {
+    cache,
+    metrics,
+    ttlSeconds,
+    staleIfErrorSeconds = 0,
+  }: { cache: ResponseStore; metrics: Metrics; ttlSeconds: number; staleIfErrorSeconds?: number },
 ): void {
   const inFlight = new Map<string, InFlight>();
   const send = (reply: FastifyReply, entry: CachedResponse, how: 'HIT' | 'SHARED') =>
-    reply.code(200).headers(storedAnswerHeaders(entry, how, staleIfErrorSeconds)).send(entry.body);
+    reply
+      .code(200)
+      .headers(storedAnswerHeaders(entry, how, staleIfErrorSeconds))
+      .send(entry.body);
   /** A request that goes past the cache: answered by Apollo, never stored, but a kept answer may stand in if the store fails. */
   const bypass = (request: FastifyRequest, key: string) => {
     metrics.cacheBypassed();

@@ -1,10 +1,10 @@
 import {
-  getNamedType,
-  isObjectType,
-  Kind,
   type DocumentNode,
   type FragmentDefinitionNode,
   type GraphQLSchema,
+  getNamedType,
+  isObjectType,
+  Kind,
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
@@ -37,7 +37,12 @@ const policies = new WeakMap<DocumentNode, Map<string | null, CachePolicy>>();
  * Memoized per parsed document; Apollo reuses the document object for the
  * same query text.
  */
-export function cachePolicy(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, ages: CacheAges): CachePolicy {
+export function cachePolicy(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  ages: CacheAges,
+): CachePolicy {
   let byName = policies.get(document);
   if (!byName) policies.set(document, (byName = new Map()));
   const key = operationName ?? null;
@@ -73,7 +78,8 @@ function holdsList(
       const parent = schema.getType(typeName);
       const field = isObjectType(parent) ? parent.getFields()[name] : undefined;
       // Unions (ContentBlock) and scalars hold no lists; inline fragments name the member types.
-      if (field && selection.selectionSet && holdsList(schema, selection.selectionSet, getNamedType(field.type).name, fragments, visiting)) return true;
+      if (field && selection.selectionSet && holdsList(schema, selection.selectionSet, getNamedType(field.type).name, fragments, visiting))
+        return true;
     } else if (selection.kind === Kind.INLINE_FRAGMENT) {
       const on = selection.typeCondition?.name.value ?? typeName;
       if (holdsList(schema, selection.selectionSet, on, fragments, visiting)) return true;

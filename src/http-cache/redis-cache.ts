@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
-import type { CachedResponse, ResponseStore } from './response-cache.js';
 import type { RedisGuard } from './redis-guard.js';
+import type { CachedResponse, ResponseStore } from './response-cache.js';
 
 // Stores an answer only if no purge has happened since its request began (the generation is
 // unchanged), so an instance finishing a slow request cannot put back what another just purged.
@@ -102,7 +102,10 @@ export class RedisResponseCache implements ResponseStore {
   // Purges are tried even while Redis is bypassed: one that gets through spares its mutation the
   // wait for a recorded purge (see SharedPurges).
   async purge(tags: readonly string[]): Promise<void> {
-    await this.guard.run((client) => client.eval(PURGE, { keys: [`${this.prefix}generation`], arguments: tags.map((tag) => `${this.prefix}t:${tag}`) }), EVEN_IF_BYPASSED);
+    await this.guard.run(
+      (client) => client.eval(PURGE, { keys: [`${this.prefix}generation`], arguments: tags.map((tag) => `${this.prefix}t:${tag}`) }),
+      EVEN_IF_BYPASSED,
+    );
   }
 
   async clear(): Promise<void> {
@@ -130,7 +133,9 @@ export function redisKeyValueCache(guard: RedisGuard, prefix: string): KeyValueC
   return {
     get: async (key) => (await guard.run((client) => client.get(prefix + key)).catch(() => null)) ?? undefined,
     set: async (key, value, options) => {
-      await guard.run((client) => client.set(prefix + key, value, options?.ttl ? { EX: Math.ceil(options.ttl) } : undefined)).catch(() => undefined);
+      await guard
+        .run((client) => client.set(prefix + key, value, options?.ttl ? { EX: Math.ceil(options.ttl) } : undefined))
+        .catch(() => undefined);
     },
     delete: async (key) => {
       await guard.run((client) => client.del(prefix + key)).catch(() => undefined);

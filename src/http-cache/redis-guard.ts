@@ -68,7 +68,11 @@ export class RedisGuard {
     if (!this.up && !evenIfBypassed) throw new RedisUnavailableError();
     let result: T;
     try {
-      result = await withTimeout(command(this.client), this.options.timeoutMs, () => new Error(`Redis did not answer within ${this.options.timeoutMs} ms`));
+      result = await withTimeout(
+        command(this.client),
+        this.options.timeoutMs,
+        () => new Error(`Redis did not answer within ${this.options.timeoutMs} ms`),
+      );
     } catch (error) {
       this.bypass(error);
       throw new RedisUnavailableError(error);

@@ -1,5 +1,5 @@
-import type { ContentStore, PendingPurge } from '../data/store.js';
 import type { Purger } from '../data/decorators/invalidation.js';
+import type { ContentStore, PendingPurge } from '../data/store.js';
 import { withTimeout } from './redis-guard.js';
 
 /** The shared response cache as the purges see it. */
@@ -17,7 +17,11 @@ export interface SharedPurgesOptions {
    * waits this long (and a poll) before its mutation returns.
    */
   leaseMs?: number;
-  log: { warn(fields: object, message: string): void; error(fields: object, message: string): void; info(fields: object, message: string): void };
+  log: {
+    warn(fields: object, message: string): void;
+    error(fields: object, message: string): void;
+    info(fields: object, message: string): void;
+  };
 }
 
 type Tags = readonly string[] | 'all';
@@ -124,7 +128,10 @@ export class SharedPurges implements Purger {
         return;
       } catch (error) {
         if (Date.now() + RETRY_EVERY_MS >= tryUntil) {
-          this.options.log.warn({ err: error, tags }, 'a purge of the shared cache was not confirmed; recording it for delivery, and going past the shared cache until then');
+          this.options.log.warn(
+            { err: error, tags },
+            'a purge of the shared cache was not confirmed; recording it for delivery, and going past the shared cache until then',
+          );
           break;
         }
         await new Promise((resolve) => setTimeout(resolve, RETRY_EVERY_MS));
@@ -159,7 +166,11 @@ export class SharedPurges implements Purger {
     const began = Date.now();
     let found: PendingPurge[];
     try {
-      found = await withTimeout(this.store.listPendingPurges(), this.leaseMs, () => new Error(`the store did not list pending purges within ${this.leaseMs} ms`));
+      found = await withTimeout(
+        this.store.listPendingPurges(),
+        this.leaseMs,
+        () => new Error(`the store did not list pending purges within ${this.leaseMs} ms`),
+      );
     } catch {
       return; // The lease is not renewed; it runs out by itself.
     }

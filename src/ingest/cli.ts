@@ -1,7 +1,7 @@
 // npm run import -- PATH...: imports page-text files (or folders of them) into the configured store;
 // npm run import -- FILE.jsonl: loads an export (npm run export) into the configured, empty store.
 import { runCli, withStore } from '../cli.js';
-import { StoreNotEmptyError, storeFailureKind, type StoreFailureKind } from '../data/errors.js';
+import { type StoreFailureKind, StoreNotEmptyError, storeFailureKind } from '../data/errors.js';
 import type { ContentStore } from '../data/store.js';
 import { collectPageFiles, importFiles } from './import-pages.js';
 import { describeCounts, importFromFile, TransferFileError } from './transfer-file.js';
@@ -75,7 +75,9 @@ async function main(argv: string[]): Promise<number> {
       const failure = describeStoreFailure(error);
       if (failure === null) throw error;
       console.error(`${files[done]}: ${failure}; nothing of it was written, and the import stopped`);
-      console.error(`${done} of ${files.length} file(s) done: ${counts.created} created, ${counts.updated} updated, ${counts.unchanged} unchanged, ${counts.failed} failed`);
+      console.error(
+        `${done} of ${files.length} file(s) done: ${counts.created} created, ${counts.updated} updated, ${counts.unchanged} unchanged, ${counts.failed} failed`,
+      );
       return 1;
     }
     counts.failed += missing.length;

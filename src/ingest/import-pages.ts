@@ -3,9 +3,7 @@ import { join, resolve } from 'node:path';
 import type { ContentStore, SavePageResult } from '../data/store.js';
 import { PageParseError, parsePage } from './parse-page.js';
 
-export type ImportOutcome =
-  | { source: string; ok: true; result: SavePageResult }
-  | { source: string; ok: false; error: string };
+export type ImportOutcome = { source: string; ok: true; result: SavePageResult } | { source: string; ok: false; error: string };
 
 /** Files named directly, and every .txt file under folders named, sorted; missing paths are reported. */
 export async function collectPageFiles(paths: readonly string[]): Promise<{ files: string[]; missing: string[] }> {

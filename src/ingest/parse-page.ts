@@ -97,10 +97,7 @@ export function parsePage(text: string, source: string): ParsedPage {
   if (!sourceLine) return fail(lastLine, 'missing source line: expected "来源:<outlet> YYYY-MM-DD hh:mm:ss" after the title');
   const sourceMatch = SOURCE_LINE.exec(sourceLine.text);
   if (!sourceMatch) {
-    return fail(
-      sourceLine.number,
-      `missing source line: expected "来源:<outlet> YYYY-MM-DD hh:mm:ss", found "${clip(sourceLine.text)}"`,
-    );
+    return fail(sourceLine.number, `missing source line: expected "来源:<outlet> YYYY-MM-DD hh:mm:ss", found "${clip(sourceLine.text)}"`);
   }
   const [, sourceName = '', ...dateParts] = sourceMatch;
   const publishedAt = beijingTime(dateParts);
@@ -253,5 +250,5 @@ function beijingTime(parts: (string | undefined)[]): number | null {
 
 function clip(text: string): string {
   const chars = [...text];
-  return chars.length > 40 ? chars.slice(0, 40).join('') + '…' : text;
+  return chars.length > 40 ? `${chars.slice(0, 40).join('')}…` : text;
 }

@@ -1,15 +1,15 @@
-import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { ContentStore } from '../data/store.js';
 import {
+  type ContentTransfer,
   EXPORT_FORMAT,
   EXPORT_VERSION,
-  TransferSum,
-  type ContentTransfer,
   type ExportHeader,
   type ExportSummary,
   type TransferCounts,
+  TransferSum,
 } from '../data/transfer.js';
 
 /** `14 sections, 189 tags, 100000 articles with 0 revisions, 13 teaser lists`: what both commands print. */
@@ -83,7 +83,8 @@ export async function importFromFile(store: ContentStore, path: string): Promise
       if (n === 1) {
         const header = value as Partial<ExportHeader>;
         if (header.type !== EXPORT_FORMAT) throw fail(`not a newsgraph export (the first line must be its "${EXPORT_FORMAT}" header)`);
-        if (header.version !== EXPORT_VERSION) throw fail(`export format version ${String(header.version)}; this newsgraph reads version ${EXPORT_VERSION}`);
+        if (header.version !== EXPORT_VERSION)
+          throw fail(`export format version ${String(header.version)}; this newsgraph reads version ${EXPORT_VERSION}`);
         continue;
       }
       if (record.type === 'summary') {
@@ -92,7 +93,8 @@ export async function importFromFile(store: ContentStore, path: string): Promise
         if (JSON.stringify(summary.counts) !== JSON.stringify(sum.counts)) {
           throw fail(`the summary counts ${JSON.stringify(summary.counts)} but the file holds ${JSON.stringify(sum.counts)}`);
         }
-        if (summary.checksum !== checksum) throw fail(`checksum mismatch: the summary says ${summary.checksum}, the content sums to ${checksum}`);
+        if (summary.checksum !== checksum)
+          throw fail(`checksum mismatch: the summary says ${summary.checksum}, the content sums to ${checksum}`);
         continue;
       }
       if (!TYPES.has(record.type)) throw fail(`unknown record type "${record.type}"`);
@@ -114,14 +116,20 @@ function checkRecord(record: ContentTransfer): string | null {
   const int = (value: unknown) => typeof value === 'number' && Number.isSafeInteger(value);
   switch (record.type) {
     case 'section':
-      return text(record.id) && text(record.slug) && text(record.name) && int(record.position) ? null : 'a section needs id, slug, name and position';
+      return text(record.id) && text(record.slug) && text(record.name) && int(record.position)
+        ? null
+        : 'a section needs id, slug, name and position';
     case 'tag':
       return text(record.id) && text(record.slug) && text(record.name) ? null : 'a tag needs id, slug and name';
     case 'article':
-      if (!text(record.id) || !text(record.slug) || !text(record.title) || !text(record.sectionId)) return 'an article needs id, slug, title and sectionId';
-      if (!int(record.publishedAt) || !int(record.version) || !Array.isArray(record.body)) return 'an article needs publishedAt, version and body';
-      if (record.status !== 'DRAFT' && record.status !== 'PUBLISHED') return `an article's status is DRAFT or PUBLISHED, not ${String(record.status)}`;
-      if (!Array.isArray(record.credits) || !Array.isArray(record.tagIds) || !Array.isArray(record.revisions)) return 'an article needs credits, tagIds and revisions lists';
+      if (!text(record.id) || !text(record.slug) || !text(record.title) || !text(record.sectionId))
+        return 'an article needs id, slug, title and sectionId';
+      if (!int(record.publishedAt) || !int(record.version) || !Array.isArray(record.body))
+        return 'an article needs publishedAt, version and body';
+      if (record.status !== 'DRAFT' && record.status !== 'PUBLISHED')
+        return `an article's status is DRAFT or PUBLISHED, not ${String(record.status)}`;
+      if (!Array.isArray(record.credits) || !Array.isArray(record.tagIds) || !Array.isArray(record.revisions))
+        return 'an article needs credits, tagIds and revisions lists';
       return null;
     case 'teasers':
       return text(record.sectionId) && (record.kind === 'HOT' || record.kind === 'LATEST') && Array.isArray(record.items)

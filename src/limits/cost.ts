@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { Kind, visit, type DocumentNode, type GraphQLSchema } from 'graphql';
-import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
+import { type DocumentNode, type GraphQLSchema, Kind, visit } from 'graphql';
+import { type ComplexityEstimator, getComplexity } from 'graphql-query-complexity';
 import type { Context } from '../context.js';
 import { costOverBudget } from '../errors.js';
 
@@ -16,7 +16,12 @@ const paginationEstimator: ComplexityEstimator = ({ args, childComplexity }) => 
 };
 
 /** The estimated cost of a request's operation, with variables and defaults applied. */
-export function operationCost(schema: GraphQLSchema, document: Parameters<typeof getComplexity>[0]['query'], variables: Record<string, unknown>, operationName?: string): number {
+export function operationCost(
+  schema: GraphQLSchema,
+  document: Parameters<typeof getComplexity>[0]['query'],
+  variables: Record<string, unknown>,
+  operationName?: string,
+): number {
   return getComplexity({ schema, query: document, variables, operationName, estimators: [paginationEstimator] });
 }
 

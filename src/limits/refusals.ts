@@ -1,6 +1,6 @@
+import { setTimeout } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { LRUCache } from 'lru-cache';
-import { setTimeout } from 'node:timers/promises';
 import { rateLimited } from '../errors.js';
 
 /**

@@ -13,9 +13,10 @@ import { checkCount } from './lists.js';
 export async function findArticle(context: Context, { id, slug, preview }: QueryArticleArgs): Promise<ArticleRecord | null> {
   if ((id == null) === (slug == null)) throw badUserInput('give exactly one of "id" and "slug"', id == null ? 'id' : 'slug');
   if (allowPreview(context, preview)) {
-    const found = id != null
-      ? await context.store.findArticlesByIds({ ids: [id], includeHidden: true })
-      : await context.store.findArticlesBySlugs({ slugs: [slug!], includeHidden: true });
+    const found =
+      id != null
+        ? await context.store.findArticlesByIds({ ids: [id], includeHidden: true })
+        : await context.store.findArticlesBySlugs({ slugs: [slug!], includeHidden: true });
     return found[0] ?? null;
   }
   return id != null ? context.loaders.articleById.load(id) : context.loaders.articleBySlug.load(slug!);
@@ -23,7 +24,10 @@ export async function findArticle(context: Context, { id, slug, preview }: Query
 
 /** The article's strongest keywords, strongest first. */
 export async function articleKeywords(context: Context, article: ArticleRecord, { first }: ArticleKeywordsArgs): Promise<string[]> {
-  return (await context.loaders.keywords.load(article)).display.slice(0, checkCount(first, { fallback: DEFAULT_KEYWORDS, max: MAX_KEYWORDS }));
+  return (await context.loaders.keywords.load(article)).display.slice(
+    0,
+    checkCount(first, { fallback: DEFAULT_KEYWORDS, max: MAX_KEYWORDS }),
+  );
 }
 
 /** Every saved version of the article: editors only. */

@@ -21,7 +21,11 @@ const COMMON_TERM_FLOOR = 10;
 const TAG_SHARE = 0.3;
 
 /** The teaser modules shown beside an article (see `Article.related` in the schema). */
-export async function relatedItems(context: Context, article: ArticleRecord, { kind, first: requested }: ArticleRelatedArgs): Promise<RelatedItemRecord[]> {
+export async function relatedItems(
+  context: Context,
+  article: ArticleRecord,
+  { kind, first: requested }: ArticleRelatedArgs,
+): Promise<RelatedItemRecord[]> {
   const first = checkCount(requested, { fallback: DEFAULT_RELATED, max: MAX_RELATED });
   if (first === 0) return [];
   switch (kind) {
@@ -122,7 +126,11 @@ async function curatedTeasers(context: Context, article: ArticleRecord, kind: Te
   const section = tree.byId.get(article.sectionId);
   if (!section) return [];
   const loader = kind === 'HOT' ? context.loaders.hotTeasersBySectionId : context.loaders.latestTeasersBySectionId;
-  const lists = await loader.loadMany(pathOf(tree, section).map((s) => s.id).reverse());
+  const lists = await loader.loadMany(
+    pathOf(tree, section)
+      .map((s) => s.id)
+      .reverse(),
+  );
   for (const list of lists) {
     if (list instanceof Error) throw list;
     if (list.length > 0) return list;

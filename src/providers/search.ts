@@ -3,12 +3,12 @@ import type { Context } from '../context.js';
 import type { SearchKey } from '../data/store.js';
 import type { ArticleRecord } from '../data/types.js';
 import { badUserInput } from '../errors.js';
-import { bodyText } from '../text/measure.js';
-import { allowPreview } from './access.js';
-import { checkCount, pageInfoOf, resolveFilter } from './lists.js';
 import { isStopword } from '../text/keywords.js';
+import { bodyText } from '../text/measure.js';
 import { queryTerms } from '../text/segment.js';
 import { makeSnippet } from '../text/snippet.js';
+import { allowPreview } from './access.js';
+import { checkCount, pageInfoOf, resolveFilter } from './lists.js';
 
 export const MAX_QUERY_CHARACTERS = 100;
 
@@ -78,9 +78,10 @@ export async function searchArticles(context: Context, args: QuerySearchArgs): P
     if (!includeHidden) loaders.articleById.prime(article.id, article);
     return { article, score, terms };
   });
-  const edges = nodes.map((node) =>
-    ({ cursor: encodeSearchCursor({ score: node.score, publishedAt: node.article.publishedAt, id: node.article.id }), node }),
-  );
+  const edges = nodes.map((node) => ({
+    cursor: encodeSearchCursor({ score: node.score, publishedAt: node.article.publishedAt, id: node.article.id }),
+    node,
+  }));
   return {
     edges,
     nodes,

@@ -1,11 +1,11 @@
 import type { Resolvers } from '../__generated__/resolvers-types.js';
 import { Article } from './Article.js';
-import { ArticleRevision } from './ArticleRevision.js';
-import { ImportedPage } from './ImportedPage.js';
-import { Mutation } from './Mutation.js';
 import { ArticleConnection } from './ArticleConnection.js';
+import { ArticleRevision } from './ArticleRevision.js';
 import { ContentBlock } from './ContentBlock.js';
 import { DateTime } from './DateTime.js';
+import { ImportedPage } from './ImportedPage.js';
+import { Mutation } from './Mutation.js';
 import { Query } from './Query.js';
 import { RelatedItem } from './RelatedItem.js';
 import { SearchConnection } from './SearchConnection.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
-import { parse, print, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, visit } from 'graphql';
+import { type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, parse, print, visit } from 'graphql';
 import type { Context } from '../context.js';
 import { notInSafelist } from '../errors.js';
 
@@ -51,7 +51,11 @@ export function buildManifest(documents: { source: string; text: string }[]): Sa
   };
 }
 
-function fragmentsUsed(node: OperationDefinitionNode | FragmentDefinitionNode, all: Map<string, FragmentDefinitionNode>, seen = new Set<string>()): FragmentDefinitionNode[] {
+function fragmentsUsed(
+  node: OperationDefinitionNode | FragmentDefinitionNode,
+  all: Map<string, FragmentDefinitionNode>,
+  seen = new Set<string>(),
+): FragmentDefinitionNode[] {
   const used: FragmentDefinitionNode[] = [];
   visit(node, {
     FragmentSpread(spread) {
@@ -72,7 +76,8 @@ export function loadManifest(path: string): SafelistManifest {
     throw new Error(`${path}: not an Apollo persisted query manifest (format "apollo-persisted-query-manifest", version 1)`);
   }
   for (const [i, operation] of manifest.operations.entries()) {
-    if (sha256(operation.body) !== operation.id) throw new Error(`${path}: operations[${i}] (${operation.name}): id is not the sha256 of its body`);
+    if (sha256(operation.body) !== operation.id)
+      throw new Error(`${path}: operations[${i}] (${operation.name}): id is not the sha256 of its body`);
   }
   return manifest;
 }

@@ -19,5 +19,8 @@ export function makeExcerpt(body: readonly TextBlock[], max = EXCERPT_MAX_CHARAC
   for (let i = window.length - 1; i >= max / 2; i--) {
     if (SENTENCE_END.test(window[i]!)) return window.slice(0, i + 1).join('');
   }
-  return window.slice(0, max - 1).join('').trimEnd() + '…';
+  return `${window
+    .slice(0, max - 1)
+    .join('')
+    .trimEnd()}…`;
 }

@@ -6,7 +6,26 @@ const stopwordsIso = require('stopwords-iso/stopwords-iso.json') as Record<strin
 
 // stopwords-iso's Chinese and English lists, plus words that fill news copy
 // without saying what an article is about.
-const NEWSROOM_STOPWORDS = ['表示', '认为', '记者', '报道', '目前', '已经', '今年', '去年', '这个', '东西', '时候', '没有', '一下', '可以', '进行', '相关', '其中', '通过'];
+const NEWSROOM_STOPWORDS = [
+  '表示',
+  '认为',
+  '记者',
+  '报道',
+  '目前',
+  '已经',
+  '今年',
+  '去年',
+  '这个',
+  '东西',
+  '时候',
+  '没有',
+  '一下',
+  '可以',
+  '进行',
+  '相关',
+  '其中',
+  '通过',
+];
 const STOPWORDS = new Set([...(stopwordsIso.zh ?? []), ...(stopwordsIso.en ?? []), ...NEWSROOM_STOPWORDS]);
 
 /** A title word counts this many times a body word. */
@@ -72,7 +91,11 @@ const PRIOR_DOCUMENTS = 1_000;
  * large archive speaks for itself and a small one borrows.
  * Ties go to the longer, then the alphabetically first term, so the order is stable.
  */
-export function rankTerms(counts: ReadonlyMap<string, number>, documentFrequency: ReadonlyMap<string, number>, documents: number): RankedTerm[] {
+export function rankTerms(
+  counts: ReadonlyMap<string, number>,
+  documentFrequency: ReadonlyMap<string, number>,
+  documents: number,
+): RankedTerm[] {
   const ranked: RankedTerm[] = [];
   for (const [term, count] of counts) {
     const df = documentFrequency.get(term) ?? 0;

@@ -61,7 +61,11 @@ export function makeSnippet(text: string, terms: readonly string[], max = 120): 
     const lower = c.toLowerCase();
     return Array.from(lower).length === 1 ? lower : c;
   });
-  const hits = findHits(chars, folded, terms.map((t) => t.toLowerCase()));
+  const hits = findHits(
+    chars,
+    folded,
+    terms.map((t) => t.toLowerCase()),
+  );
   if (chars.length <= max && hits.length === 0) return escapeHtml(chars.join(''));
 
   let bestStart = 0;

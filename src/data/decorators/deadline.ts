@@ -1,5 +1,5 @@
-import type { ParsedPage } from '../page.js';
 import { DeadlineExceeded } from '../errors.js';
+import type { ParsedPage } from '../page.js';
 import type { PreparedPage } from '../prepare-page.js';
 import type {
   ArticleFilterQuery,

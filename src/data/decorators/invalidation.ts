@@ -44,7 +44,12 @@ export class InvalidatingStore extends ForwardingStore {
     let after = null;
     // Scheduled articles are few; walking them in pages keeps any one statement small.
     for (;;) {
-      const page = await this.inner.listArticles({ filter: { includeHidden: true, publishedFrom: Date.now() }, order: 'asc', after, limit: 500 });
+      const page = await this.inner.listArticles({
+        filter: { includeHidden: true, publishedFrom: Date.now() },
+        order: 'asc',
+        after,
+        limit: 500,
+      });
       for (const article of page) this.schedule(article);
       if (page.length < 500) return;
       const last = page[page.length - 1]!;
@@ -57,10 +62,16 @@ export class InvalidatingStore extends ForwardingStore {
     this.scheduled.clear();
   }
 
-  override async changeArticle(args: { id: string; expectedVersion: number; change: Partial<ArticleSnapshot>; by: string }): Promise<ArticleRecord> {
+  override async changeArticle(args: {
+    id: string;
+    expectedVersion: number;
+    change: Partial<ArticleSnapshot>;
+    by: string;
+  }): Promise<ArticleRecord> {
     const [before] = await this.inner.findArticlesByIds({ ids: [args.id], includeHidden: true });
     const after = await this.inner.changeArticle(args);
-    if (before) await this.purger.purge(articleChangeTags(before, after, { tagsOrCredits: 'tags' in args.change || 'credits' in args.change }));
+    if (before)
+      await this.purger.purge(articleChangeTags(before, after, { tagsOrCredits: 'tags' in args.change || 'credits' in args.change }));
     else await this.purger.purgeAll();
     this.schedule(after);
     return after;
@@ -118,11 +129,14 @@ export class InvalidatingStore extends ForwardingStore {
     const now = Date.now();
     const wait = article.publishedAt - now;
     if (!isScheduled(article, now)) return;
-    const timer = setTimeout(() => {
-      this.scheduled.delete(article.id);
-      if (wait > MAX_TIMER_MS) return this.schedule(article);
-      void this.purger.purge(publicationTags(article)).catch((error: unknown) => this.onError(error));
-    }, Math.min(wait, MAX_TIMER_MS));
+    const timer = setTimeout(
+      () => {
+        this.scheduled.delete(article.id);
+        if (wait > MAX_TIMER_MS) return this.schedule(article);
+        void this.purger.purge(publicationTags(article)).catch((error: unknown) => this.onError(error));
+      },
+      Math.min(wait, MAX_TIMER_MS),
+    );
     timer.unref();
     this.scheduled.set(article.id, timer);
   }

@@ -94,7 +94,11 @@ export class SectionCachingStore extends ForwardingStore {
   }
 
   override async listSections(): Promise<SectionRecord[]> {
-    const sections = await this.cache.read('sections', () => this.inner.listSections(), () => [SECTIONS_TAG]);
+    const sections = await this.cache.read(
+      'sections',
+      () => this.inner.listSections(),
+      () => [SECTIONS_TAG],
+    );
     return [...sections];
   }
 

@@ -1,14 +1,5 @@
 import type { ArticleFilterQuery, ArticleListQuery, ContentStore, SearchMatch, SearchQuery } from '../store.js';
-import {
-  ALL_LISTS_TAG,
-  articleIdTag,
-  articleSlugTag,
-  articleTag,
-  listTags,
-  SEARCH_TAG,
-  SECTIONS_TAG,
-  teasersTag,
-} from '../tags.js';
+import { ALL_LISTS_TAG, articleIdTag, articleSlugTag, articleTag, listTags, SEARCH_TAG, SECTIONS_TAG, teasersTag } from '../tags.js';
 import type { ArticleRecord, ArticleSummary, CreditRecord, SectionRecord, TagRecord, TeaserKind, TeaserRecord } from '../types.js';
 import { ForwardingStore } from './forwarding.js';
 
@@ -32,13 +23,13 @@ export class TaggingStore extends ForwardingStore {
 
   override async findArticlesByIds(args: { ids: readonly string[]; includeHidden?: boolean }): Promise<(ArticleRecord | null)[]> {
     const found = await this.inner.findArticlesByIds(args);
-    found.forEach((record, i) => this.tags.add(record ? articleTag(record.id) : articleIdTag(args.ids[i]!)));
+    for (const [i, record] of found.entries()) this.tags.add(record ? articleTag(record.id) : articleIdTag(args.ids[i]!));
     return found;
   }
 
   override async findArticlesBySlugs(args: { slugs: readonly string[]; includeHidden?: boolean }): Promise<(ArticleRecord | null)[]> {
     const found = await this.inner.findArticlesBySlugs(args);
-    found.forEach((record, i) => this.tags.add(record ? articleTag(record.id) : articleSlugTag(args.slugs[i]!)));
+    for (const [i, record] of found.entries()) this.tags.add(record ? articleTag(record.id) : articleSlugTag(args.slugs[i]!));
     return found;
   }
 

@@ -35,11 +35,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   // Keyset pagination walks (published_at, id) newest first, site-wide or per section.
   await db.schema.createIndex('articles_published').on('articles').columns(['published_at', 'id']).execute();
-  await db.schema
-    .createIndex('articles_section_published')
-    .on('articles')
-    .columns(['section_id', 'published_at', 'id'])
-    .execute();
+  await db.schema.createIndex('articles_section_published').on('articles').columns(['section_id', 'published_at', 'id']).execute();
 
   await db.schema
     .createTable('credits')
@@ -68,11 +64,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('published_at', 'bigint', (c) => c.notNull())
     .addPrimaryKeyConstraint('article_tags_pk', ['article_id', 'tag_id'])
     .execute();
-  await db.schema
-    .createIndex('article_tags_tag')
-    .on('article_tags')
-    .columns(['tag_id', 'published_at', 'article_id'])
-    .execute();
+  await db.schema.createIndex('article_tags_tag').on('article_tags').columns(['tag_id', 'published_at', 'article_id']).execute();
 
   await db.schema
     .createTable('teasers')

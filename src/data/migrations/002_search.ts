@@ -1,6 +1,6 @@
-import { sql, SqliteAdapter, type Kysely } from 'kysely';
+import { type Kysely, SqliteAdapter, sql } from 'kysely';
 import { isPostgres } from './dialect.js';
-import { searchDocument, type Block } from './frozen/search-document-002.js';
+import { type Block, searchDocument } from './frozen/search-document-002.js';
 
 // Full-text search over pre-segmented text (see src/text/segment.ts). The FTS5
 // table is contentless: the text lives in `articles`, the index holds only

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type SqlBool } from 'kysely';
+import { type Kysely, type SqlBool, sql } from 'kysely';
 
 // The editorial state of an article (draft, scheduled, deleted), who changed
 // it, and every earlier state as a revision.
@@ -11,17 +11,15 @@ import { sql, type Kysely, type SqlBool } from 'kysely';
 const HIDDEN_FOR_GOOD = `status <> 'PUBLISHED' OR deleted_at IS NOT NULL`;
 
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await db.schema.alterTable('articles').addColumn('status', 'text', (c) => c.notNull().defaultTo('PUBLISHED')).execute();
+  await db.schema
+    .alterTable('articles')
+    .addColumn('status', 'text', (c) => c.notNull().defaultTo('PUBLISHED'))
+    .execute();
   await db.schema.alterTable('articles').addColumn('deleted_at', 'bigint').execute();
   await db.schema.alterTable('articles').addColumn('created_by', 'text').execute();
   await db.schema.alterTable('articles').addColumn('updated_by', 'text').execute();
   // Hidden articles are few; this lets the public side list them cheaply to leave them out.
-  await db.schema
-    .createIndex('articles_unpublished')
-    .on('articles')
-    .column('id')
-    .where(sql.raw<SqlBool>(HIDDEN_FOR_GOOD))
-    .execute();
+  await db.schema.createIndex('articles_unpublished').on('articles').column('id').where(sql.raw<SqlBool>(HIDDEN_FOR_GOOD)).execute();
 
   await db.schema
     .createTable('article_revisions')

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { isPostgres } from './dialect.js';
 
 // PostgreSQL: the titles' lexemes (weight A in each article's tsvector) indexed on their own, so

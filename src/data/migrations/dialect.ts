@@ -1,4 +1,4 @@
-import { PostgresAdapter, type ColumnDefinitionBuilder, type Kysely } from 'kysely';
+import { type ColumnDefinitionBuilder, type Kysely, PostgresAdapter } from 'kysely';
 
 /** Whether a migration runs on PostgreSQL (otherwise SQLite). */
 export function isPostgres(db: Kysely<unknown>): boolean {
@@ -6,6 +6,8 @@ export function isPostgres(db: Kysely<unknown>): boolean {
 }
 
 /** An integer primary key the database numbers: `integer … autoincrement` on SQLite, `serial` on PostgreSQL. */
-export function generatedId(db: Kysely<unknown>): [type: 'serial' | 'integer', build: (column: ColumnDefinitionBuilder) => ColumnDefinitionBuilder] {
+export function generatedId(
+  db: Kysely<unknown>,
+): [type: 'serial' | 'integer', build: (column: ColumnDefinitionBuilder) => ColumnDefinitionBuilder] {
   return isPostgres(db) ? ['serial', (c) => c.primaryKey()] : ['integer', (c) => c.primaryKey().autoIncrement()];
 }

@@ -10,7 +10,10 @@ import { contentColumns, derivedColumns, newWriteCache, snapshotOf, writeDetails
 // Editors' writes to articles: creating a draft and changing an article at a
 // known version, its previous state kept as a revision.
 
-export function createArticle(h: SqlHandle, { content, by }: { content: Omit<ArticleSnapshot, 'status' | 'deletedAt'>; by: string }): Promise<ArticleRecord> {
+export function createArticle(
+  h: SqlHandle,
+  { content, by }: { content: Omit<ArticleSnapshot, 'status' | 'deletedAt'>; by: string },
+): Promise<ArticleRecord> {
   return h.db.transaction().execute(async (trx) => {
     const now = Date.now();
     await assertSectionExists(trx, content.sectionId);
@@ -36,17 +39,20 @@ export function createArticle(h: SqlHandle, { content, by }: { content: Omit<Art
   });
 }
 
-export function changeArticle(h: SqlHandle, {
-  id,
-  expectedVersion,
-  change,
-  by,
-}: {
-  id: string;
-  expectedVersion: number;
-  change: Partial<ArticleSnapshot>;
-  by: string;
-}): Promise<ArticleRecord> {
+export function changeArticle(
+  h: SqlHandle,
+  {
+    id,
+    expectedVersion,
+    change,
+    by,
+  }: {
+    id: string;
+    expectedVersion: number;
+    change: Partial<ArticleSnapshot>;
+    by: string;
+  },
+): Promise<ArticleRecord> {
   const articleId = Number(id);
   if (!Number.isSafeInteger(articleId)) return Promise.reject(new ArticleNotFoundError(id));
   return h.db.transaction().execute(async (trx) => {

@@ -1,4 +1,4 @@
-import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import { type RawBuilder, type SqlBool, sql } from 'kysely';
 import type { ArticleFilterQuery, ArticleKey, SortOrder } from '../store.js';
 import { visibleCondition } from '../visibility.js';
 

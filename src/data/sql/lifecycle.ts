@@ -29,7 +29,10 @@ function migrator(h: SqlHandle, opening: Opening): Migrator {
 export async function migrate(h: SqlHandle, opening: Opening): Promise<void> {
   if (opening.readOnlyNow() !== null) {
     const pending = await pendingMigrations(h, opening);
-    if (pending.length) throw new Error(`${opening.readOnlyNow()}, and migrations ${pending.join(', ')} have not run: run them once where the store can be written`);
+    if (pending.length)
+      throw new Error(
+        `${opening.readOnlyNow()}, and migrations ${pending.join(', ')} have not run: run them once where the store can be written`,
+      );
     return;
   }
   const sqlite = !h.postgres;
@@ -55,7 +58,11 @@ export async function checkReady(h: SqlHandle, opening: Opening): Promise<StoreR
   if (h.postgres) {
     // A standby (after a failover, say) or a database set read-only answers reads and refuses every write (25006).
     const { rows } = await sql<{ readOnly: string }>`SELECT current_setting('transaction_read_only') AS "readOnly"`.execute(h.db);
-    if (rows[0]?.readOnly === 'on') return { writable: false, reason: 'the store is read-only: the PostgreSQL server takes no writes (a standby, or default_transaction_read_only)' };
+    if (rows[0]?.readOnly === 'on')
+      return {
+        writable: false,
+        reason: 'the store is read-only: the PostgreSQL server takes no writes (a standby, or default_transaction_read_only)',
+      };
   }
   return { writable: true };
 }
@@ -90,7 +97,9 @@ export async function withStartupLock<T>(h: SqlHandle, work: () => Promise<T>): 
       const { rows } = await sql<{ locked: boolean }>`SELECT pg_try_advisory_lock(${key}) AS locked`.execute(connection);
       if (rows[0]?.locked) break;
       if (Date.now() >= giveUpAt) {
-        throw new Error(`another instance has held the start-up lock (migrating or seeding this store) for ${STARTUP_LOCK_WAIT_MS / 1000} s; start this one again once it is up`);
+        throw new Error(
+          `another instance has held the start-up lock (migrating or seeding this store) for ${STARTUP_LOCK_WAIT_MS / 1000} s; start this one again once it is up`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, STARTUP_LOCK_POLL_MS));
     }

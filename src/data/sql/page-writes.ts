@@ -1,12 +1,12 @@
 import { sql, type Transaction } from 'kysely';
+import { slugify } from '../../text/slug.js';
 import type { ParsedPage } from '../page.js';
-import { preparePage, type PreparedPage } from '../prepare-page.js';
+import { type PreparedPage, preparePage } from '../prepare-page.js';
 import type { SavePageResult } from '../store.js';
 import type { Database } from '../tables.js';
 import type { ArticleSnapshot, TeaserKind } from '../types.js';
-import { slugify } from '../../text/slug.js';
 import type { SqlHandle } from './handle.js';
-import { contentColumns, derivedColumns, newWriteCache, snapshotOf, uniqueSlug, writeDetails, type WriteCache } from './writing.js';
+import { contentColumns, derivedColumns, newWriteCache, snapshotOf, uniqueSlug, type WriteCache, writeDetails } from './writing.js';
 
 // Page import: a parsed page becomes its sections (created when missing), an
 // article created or updated in place by slug, and the page's teaser lists.
@@ -64,7 +64,13 @@ async function writePage(h: SqlHandle, trx: Transaction<Database>, prepared: Pre
       .execute();
     await trx
       .updateTable('articles')
-      .set((eb) => ({ ...contentColumns(content), ...derivedColumns(prepared), updated_at: now, updated_by: null, version: eb('version', '+', 1) }))
+      .set((eb) => ({
+        ...contentColumns(content),
+        ...derivedColumns(prepared),
+        updated_at: now,
+        updated_by: null,
+        version: eb('version', '+', 1),
+      }))
       .where('id', '=', existing.id)
       .execute();
     await writeDetails(h, trx, existing.id, content, prepared, before, cache);
@@ -81,7 +87,14 @@ function contentKey(c: Omit<ArticleSnapshot, 'status' | 'deletedAt'>): string {
 async function replaceTeasersOf(trx: Transaction<Database>, page: ParsedPage, sectionId: number): Promise<void> {
   for (const kind of ['HOT', 'LATEST'] as const) {
     const teasers = page.teasers.filter((t) => t.kind === kind);
-    if (teasers.length) await replaceTeasers(trx, sectionId, kind, teasers.map((t) => t.text), page.publishedAt);
+    if (teasers.length)
+      await replaceTeasers(
+        trx,
+        sectionId,
+        kind,
+        teasers.map((t) => t.text),
+        page.publishedAt,
+      );
   }
 }
 

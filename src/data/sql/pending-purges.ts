@@ -20,5 +20,8 @@ export async function listPendingPurges(h: SqlHandle): Promise<PendingPurge[]> {
 
 export async function forgetPendingPurges(h: SqlHandle, { ids }: { ids: readonly number[] }): Promise<void> {
   if (ids.length === 0) return;
-  await h.db.deleteFrom('pending_purges').where('id', 'in', [...ids]).execute();
+  await h.db
+    .deleteFrom('pending_purges')
+    .where('id', 'in', [...ids])
+    .execute();
 }

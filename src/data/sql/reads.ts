@@ -1,5 +1,4 @@
 import { sql } from 'kysely';
-import { filterCondition, keysetCondition } from './filters.js';
 import type { ArticleFilterQuery, ArticleListQuery } from '../store.js';
 import type {
   ArticleRecord,
@@ -14,13 +13,17 @@ import type {
   TeaserRecord,
 } from '../types.js';
 import { hiddenIds } from '../visibility.js';
+import { filterCondition, keysetCondition } from './filters.js';
 import type { SqlHandle } from './handle.js';
-import { groupBy, numericIds, SUMMARY_COLUMNS, toArticle, toSection, toSummary, type ArticleRow } from './rows.js';
+import { type ArticleRow, groupBy, numericIds, SUMMARY_COLUMNS, toArticle, toSection, toSummary } from './rows.js';
 
 // The store's reads: articles by key and in lists, counts, sections, and
 // what hangs off articles and sections (credits, tags, teasers, revisions).
 
-export async function findArticlesByIds(h: SqlHandle, { ids, includeHidden = false }: { ids: readonly string[]; includeHidden?: boolean }): Promise<(ArticleRecord | null)[]> {
+export async function findArticlesByIds(
+  h: SqlHandle,
+  { ids, includeHidden = false }: { ids: readonly string[]; includeHidden?: boolean },
+): Promise<(ArticleRecord | null)[]> {
   const numeric = ids.map(Number).filter(Number.isSafeInteger);
   if (numeric.length === 0) return ids.map(() => null);
   const rows = await articlesWhere(h, 'id', numeric, includeHidden);
@@ -28,7 +31,10 @@ export async function findArticlesByIds(h: SqlHandle, { ids, includeHidden = fal
   return ids.map((id) => byId.get(id) ?? null);
 }
 
-export async function findArticlesBySlugs(h: SqlHandle, { slugs, includeHidden = false }: { slugs: readonly string[]; includeHidden?: boolean }): Promise<(ArticleRecord | null)[]> {
+export async function findArticlesBySlugs(
+  h: SqlHandle,
+  { slugs, includeHidden = false }: { slugs: readonly string[]; includeHidden?: boolean },
+): Promise<(ArticleRecord | null)[]> {
   if (slugs.length === 0) return [];
   const rows = await articlesWhere(h, 'slug', slugs, includeHidden);
   const bySlug = new Map(rows.map((r) => [r.slug, toArticle(r)]));
@@ -36,7 +42,12 @@ export async function findArticlesBySlugs(h: SqlHandle, { slugs, includeHidden =
 }
 
 /** Whole rows of the articles whose `column` is in `keys` (and that the public may see now, unless `includeHidden`). */
-function articlesWhere(h: SqlHandle, column: 'id' | 'slug', keys: readonly (number | string)[], includeHidden: boolean): Promise<ArticleRow[]> {
+function articlesWhere(
+  h: SqlHandle,
+  column: 'id' | 'slug',
+  keys: readonly (number | string)[],
+  includeHidden: boolean,
+): Promise<ArticleRow[]> {
   const values = includeHidden ? keys : [...keys, Date.now()];
   return h.shapes.rows(`articles by ${column} ${includeHidden ? 'all' : 'visible'} ${keys.length}`, values, (v) =>
     h.db
@@ -91,7 +102,10 @@ export async function countArticles(h: SqlHandle, { filter }: { filter?: Article
  * articles, one index range per tag; counting overlaps across every article
  * of a popular tag took 70–140 ms at 100,000 articles.
  */
-export async function listArticlesSharingTags(h: SqlHandle, { articleId, limit }: { articleId: string; limit: number }): Promise<ArticleRecord[]> {
+export async function listArticlesSharingTags(
+  h: SqlHandle,
+  { articleId, limit }: { articleId: string; limit: number },
+): Promise<ArticleRecord[]> {
   if (limit <= 0) return [];
   const tags = await h.db.selectFrom('article_tags').select('tag_id').where('article_id', '=', Number(articleId)).execute();
   const shared = new Map<number, { count: number; publishedAt: number }>();
@@ -135,11 +149,16 @@ export async function findCredits(h: SqlHandle, { articleIds }: { articleIds: re
           .orderBy('position'),
       )
     : [];
-  return groupBy(articleIds, rows, (r) => String(r.article_id), (r) => ({
-    role: r.role as CreditRole,
-    label: r.label,
-    name: r.name,
-  }));
+  return groupBy(
+    articleIds,
+    rows,
+    (r) => String(r.article_id),
+    (r) => ({
+      role: r.role as CreditRole,
+      label: r.label,
+      name: r.name,
+    }),
+  );
 }
 
 export async function findTags(h: SqlHandle, { articleIds }: { articleIds: readonly string[] }): Promise<TagRecord[][]> {
@@ -155,14 +174,22 @@ export async function findTags(h: SqlHandle, { articleIds }: { articleIds: reado
           .orderBy('article_tags.position'),
       )
     : [];
-  return groupBy(articleIds, rows, (r) => String(r.article_id), (r) => ({
-    id: String(r.id),
-    slug: r.slug,
-    name: r.name,
-  }));
+  return groupBy(
+    articleIds,
+    rows,
+    (r) => String(r.article_id),
+    (r) => ({
+      id: String(r.id),
+      slug: r.slug,
+      name: r.name,
+    }),
+  );
 }
 
-export async function findTeasers(h: SqlHandle, { sectionIds, kind }: { sectionIds: readonly string[]; kind: TeaserKind }): Promise<TeaserRecord[][]> {
+export async function findTeasers(
+  h: SqlHandle,
+  { sectionIds, kind }: { sectionIds: readonly string[]; kind: TeaserKind },
+): Promise<TeaserRecord[][]> {
   const ids = numericIds(sectionIds);
   const rows = ids.length
     ? await h.shapes.rows(`teasers ${ids.length}`, [kind, ...ids], (v) =>
@@ -175,27 +202,27 @@ export async function findTeasers(h: SqlHandle, { sectionIds, kind }: { sectionI
           .orderBy('position'),
       )
     : [];
-  return groupBy(sectionIds, rows, (r) => String(r.section_id), (r) => ({
-    sectionId: String(r.section_id),
-    kind,
-    position: r.position,
-    title: r.title,
-    summary: r.summary,
-    url: r.url,
-    publishedAt: r.published_at === null ? null : Number(r.published_at),
-    articleId: r.article_id === null ? null : String(r.article_id),
-  }));
+  return groupBy(
+    sectionIds,
+    rows,
+    (r) => String(r.section_id),
+    (r) => ({
+      sectionId: String(r.section_id),
+      kind,
+      position: r.position,
+      title: r.title,
+      summary: r.summary,
+      url: r.url,
+      publishedAt: r.published_at === null ? null : Number(r.published_at),
+      articleId: r.article_id === null ? null : String(r.article_id),
+    }),
+  );
 }
 
 export async function listRevisions(h: SqlHandle, { articleId }: { articleId: string }): Promise<ArticleRevisionRecord[]> {
   const id = Number(articleId);
   if (!Number.isSafeInteger(id)) return [];
-  const rows = await h.db
-    .selectFrom('article_revisions')
-    .selectAll()
-    .where('article_id', '=', id)
-    .orderBy('version', 'desc')
-    .execute();
+  const rows = await h.db.selectFrom('article_revisions').selectAll().where('article_id', '=', id).orderBy('version', 'desc').execute();
   return rows.map((r) => ({
     articleId: String(r.article_id),
     version: r.version,

@@ -1,8 +1,8 @@
-import { sql, type Kysely, type SqlBool } from 'kysely';
-import { filterCondition, narrowsBeyondExclusions } from './filters.js';
+import { type Kysely, type SqlBool, sql } from 'kysely';
 import type { SearchMatch, SearchQuery } from '../store.js';
 import type { Database } from '../tables.js';
 import { hiddenIds } from '../visibility.js';
+import { filterCondition, narrowsBeyondExclusions } from './filters.js';
 import type { SqlHandle } from './handle.js';
 import { findArticlesByIds } from './reads.js';
 import { toArticle } from './rows.js';
@@ -77,7 +77,10 @@ async function searchJoined(
   return rows.map((row) => ({ article: toArticle(row), score: Number(row.score) }));
 }
 
-export async function countSearchMatches(h: SqlHandle, { terms, mode, filter }: Pick<SearchQuery, 'terms' | 'mode' | 'filter'>): Promise<number> {
+export async function countSearchMatches(
+  h: SqlHandle,
+  { terms, mode, filter }: Pick<SearchQuery, 'terms' | 'mode' | 'filter'>,
+): Promise<number> {
   return counting(h, async (db) => {
     const query = db.selectFrom(h.search.matchingIds(terms, mode).as('m'));
     if (narrowsBeyondExclusions(filter) || filter?.excludeIds?.length) {

@@ -1,4 +1,4 @@
-import { sql, type Selectable, type Transaction } from 'kysely';
+import { type Selectable, sql, type Transaction } from 'kysely';
 import { SectionCycleError, SectionNotFoundError, SlugTakenError } from '../errors.js';
 import type { Database, SectionsTable } from '../tables.js';
 import type { SectionRecord, TeaserKind, TeaserRecord } from '../types.js';
@@ -7,7 +7,10 @@ import { toSection } from './rows.js';
 
 // Editors' writes to the section tree and to sections' curated teaser lists.
 
-export function createSection(h: SqlHandle, { name, slug, parentId }: { name: string; slug: string; parentId: string }): Promise<SectionRecord> {
+export function createSection(
+  h: SqlHandle,
+  { name, slug, parentId }: { name: string; slug: string; parentId: string },
+): Promise<SectionRecord> {
   return h.db.transaction().execute(async (trx) => {
     const parent = await sectionRow(trx, parentId);
     if (await trx.selectFrom('sections').select('id').where('slug', '=', slug).executeTakeFirst()) {
@@ -72,15 +75,18 @@ export function moveSection(h: SqlHandle, { id, parentId }: { id: string; parent
   });
 }
 
-export function setTeasers(h: SqlHandle, {
-  sectionId,
-  kind,
-  items,
-}: {
-  sectionId: string;
-  kind: TeaserKind;
-  items: readonly Pick<TeaserRecord, 'title' | 'summary' | 'url' | 'articleId'>[];
-}): Promise<TeaserRecord[]> {
+export function setTeasers(
+  h: SqlHandle,
+  {
+    sectionId,
+    kind,
+    items,
+  }: {
+    sectionId: string;
+    kind: TeaserKind;
+    items: readonly Pick<TeaserRecord, 'title' | 'summary' | 'url' | 'articleId'>[];
+  },
+): Promise<TeaserRecord[]> {
   return h.db.transaction().execute(async (trx) => {
     const section = await sectionRow(trx, sectionId);
     const now = Date.now();

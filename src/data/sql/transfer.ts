@@ -17,7 +17,15 @@ export async function* exportContent(h: SqlHandle): AsyncGenerator<ContentTransf
   const queue = [...(children.get(null) ?? [])];
   while (queue.length) {
     const s = queue.shift()!;
-    yield { type: 'section', id: String(s.id), parentId: s.parent_id === null ? null : String(s.parent_id), slug: s.slug, name: s.name, position: Number(s.position), createdAt: Number(s.created_at) };
+    yield {
+      type: 'section',
+      id: String(s.id),
+      parentId: s.parent_id === null ? null : String(s.parent_id),
+      slug: s.slug,
+      name: s.name,
+      position: Number(s.position),
+      createdAt: Number(s.created_at),
+    };
     queue.push(...(children.get(s.id) ?? []));
   }
   for (const t of await h.db.selectFrom('tags').selectAll().orderBy('id').execute()) {
@@ -32,9 +40,21 @@ export async function* exportContent(h: SqlHandle): AsyncGenerator<ContentTransf
       for (const item of items) by.set(item.article_id, [...(by.get(item.article_id) ?? []), item]);
       return by;
     };
-    const credits = group(await h.db.selectFrom('credits').selectAll().where('article_id', 'in', ids).orderBy('article_id').orderBy('position').execute());
-    const tags = group(await h.db.selectFrom('article_tags').selectAll().where('article_id', 'in', ids).orderBy('article_id').orderBy('position').execute());
-    const revisions = group(await h.db.selectFrom('article_revisions').selectAll().where('article_id', 'in', ids).orderBy('article_id').orderBy('version').execute());
+    const credits = group(
+      await h.db.selectFrom('credits').selectAll().where('article_id', 'in', ids).orderBy('article_id').orderBy('position').execute(),
+    );
+    const tags = group(
+      await h.db.selectFrom('article_tags').selectAll().where('article_id', 'in', ids).orderBy('article_id').orderBy('position').execute(),
+    );
+    const revisions = group(
+      await h.db
+        .selectFrom('article_revisions')
+        .selectAll()
+        .where('article_id', 'in', ids)
+        .orderBy('article_id')
+        .orderBy('version')
+        .execute(),
+    );
     for (const r of rows) {
       yield {
         type: 'article',
@@ -103,10 +123,20 @@ export async function importContent(h: SqlHandle, records: AsyncIterable<Content
       if (record.type === 'section') {
         await trx
           .insertInto('sections')
-          .values({ id: Number(record.id), parent_id: record.parentId === null ? null : Number(record.parentId), slug: record.slug, name: record.name, position: record.position, created_at: record.createdAt })
+          .values({
+            id: Number(record.id),
+            parent_id: record.parentId === null ? null : Number(record.parentId),
+            slug: record.slug,
+            name: record.name,
+            position: record.position,
+            created_at: record.createdAt,
+          })
           .execute();
       } else if (record.type === 'tag') {
-        await trx.insertInto('tags').values({ id: Number(record.id), slug: record.slug, name: record.name }).execute();
+        await trx
+          .insertInto('tags')
+          .values({ id: Number(record.id), slug: record.slug, name: record.name })
+          .execute();
       } else if (record.type === 'article') {
         const id = Number(record.id);
         const derived = deriveFields(record.title, record.body);
@@ -136,13 +166,26 @@ export async function importContent(h: SqlHandle, records: AsyncIterable<Content
         if (record.tagIds.length) {
           await trx
             .insertInto('article_tags')
-            .values(record.tagIds.map((tagId, position) => ({ article_id: id, tag_id: Number(tagId), position, published_at: record.publishedAt })))
+            .values(
+              record.tagIds.map((tagId, position) => ({
+                article_id: id,
+                tag_id: Number(tagId),
+                position,
+                published_at: record.publishedAt,
+              })),
+            )
             .execute();
         }
         for (const revision of record.revisions) {
           await trx
             .insertInto('article_revisions')
-            .values({ article_id: id, version: revision.version, snapshot: JSON.stringify(revision.snapshot), created_at: revision.replacedAt, created_by: revision.replacedBy })
+            .values({
+              article_id: id,
+              version: revision.version,
+              snapshot: JSON.stringify(revision.snapshot),
+              created_at: revision.replacedAt,
+              created_by: revision.replacedBy,
+            })
             .execute();
         }
       } else {
@@ -168,7 +211,9 @@ export async function importContent(h: SqlHandle, records: AsyncIterable<Content
     // PostgreSQL's serial columns do not notice ids written explicitly: move each sequence past them.
     if (h.postgres) {
       for (const table of ['sections', 'articles', 'tags']) {
-        await sql`SELECT setval(pg_get_serial_sequence(${table}, 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM ${sql.table(table)}), false)`.execute(trx);
+        await sql`SELECT setval(pg_get_serial_sequence(${table}, 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM ${sql.table(table)}), false)`.execute(
+          trx,
+        );
       }
     }
   });
@@ -178,7 +223,17 @@ export async function importContent(h: SqlHandle, records: AsyncIterable<Content
     // of the article list took 134 ms before ANALYZE and 17 ms after, and counting the articles
     // 30 ms before VACUUM and 9.5 ms after. (VACUUM cannot run inside a transaction.) Only the
     // store's own tables: others may share the database.
-    const tables = ['sections', 'tags', 'articles', 'article_search', 'credits', 'article_tags', 'article_revisions', 'teasers', 'search_terms'];
+    const tables = [
+      'sections',
+      'tags',
+      'articles',
+      'article_search',
+      'credits',
+      'article_tags',
+      'article_revisions',
+      'teasers',
+      'search_terms',
+    ];
     await sql`VACUUM (ANALYZE) ${sql.join(tables.map((table) => sql.table(table)))}`.execute(h.db);
   }
 }

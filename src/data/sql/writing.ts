@@ -1,11 +1,11 @@
 import type { Transaction } from 'kysely';
+import { slugify } from '../../text/slug.js';
 import type { DerivedFields } from '../prepare-page.js';
 import { searchDocument } from '../search-document.js';
 import type { Database } from '../tables.js';
 import type { ArticleSnapshot, CreditRecord, CreditRole } from '../types.js';
-import { slugify } from '../../text/slug.js';
 import type { SqlHandle } from './handle.js';
-import { toArticle, type ArticleRow } from './rows.js';
+import { type ArticleRow, toArticle } from './rows.js';
 
 // What the writes share: an article's columns, what hangs off its row, its
 // snapshot for revisions, and the per-transaction cache of ids and term counts.

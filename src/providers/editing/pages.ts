@@ -35,7 +35,12 @@ export async function importPages(context: Context, { pages }: MutationImportPag
   });
   if (failures.length) {
     const message = failures.map((f) => `pages[${f.page}]:${f.line}: ${f.reason}`).join('; ');
-    throw badUserInput(message, `pages[${failures[0]!.page}]`, { failures }, errors.length === 1 ? errors[0] : new AggregateError(errors, message));
+    throw badUserInput(
+      message,
+      `pages[${failures[0]!.page}]`,
+      { failures },
+      errors.length === 1 ? errors[0] : new AggregateError(errors, message),
+    );
   }
   const results = await context.store.savePages(parsed.map(preparePage));
   return results.map((r) => ({ status: r.status.toUpperCase() as ImportStatus, articleId: r.articleId }));

@@ -14,9 +14,21 @@ export async function setHotItems(context: Context, { section, items }: Mutation
   const articleIds = teasers.flatMap((t) => (t.articleId ? [t.articleId] : []));
   const found = await context.store.findArticlesByIds({ ids: articleIds, includeHidden: true });
   const missing = articleIds.findIndex((_, i) => !found[i]);
-  if (missing >= 0) throw badUserInput(`no article has id ${articleIds[missing]}`, `items[${teasers.findIndex((t) => t.articleId === articleIds[missing])}].article`);
+  if (missing >= 0)
+    throw badUserInput(
+      `no article has id ${articleIds[missing]}`,
+      `items[${teasers.findIndex((t) => t.articleId === articleIds[missing])}].article`,
+    );
   const saved = await context.store
     .setTeasers({ sectionId: section, kind: 'HOT', items: teasers })
     .catch(rethrowStoreRefusal({ section: 'section' }));
-  return saved.map(({ kind, title, summary, url, publishedAt, articleId }) => ({ kind, title, summary, url, publishedAt, articleId, reason: null }));
+  return saved.map(({ kind, title, summary, url, publishedAt, articleId }) => ({
+    kind,
+    title,
+    summary,
+    url,
+    publishedAt,
+    articleId,
+    reason: null,
+  }));
 }

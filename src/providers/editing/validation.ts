@@ -115,7 +115,12 @@ export interface TeaserItem {
 export function teaserItems(items: readonly HotItemInput[]): TeaserItem[] {
   if (items.length > MAX_HOT_ITEMS) throw badUserInput(`at most ${MAX_HOT_ITEMS} items, got ${items.length}`, 'items');
   return items.map((item, i) => {
-    const teaser = { title: item.title?.trim() || null, summary: item.summary?.trim() || null, url: item.url?.trim() || null, articleId: item.article ?? null };
+    const teaser = {
+      title: item.title?.trim() || null,
+      summary: item.summary?.trim() || null,
+      url: item.url?.trim() || null,
+      articleId: item.article ?? null,
+    };
     if (!teaser.title && !teaser.summary && !teaser.articleId) {
       throw badUserInput('an item needs a title, a summary or an article', `items[${i}]`);
     }

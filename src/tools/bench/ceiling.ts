@@ -41,7 +41,11 @@ async function main(): Promise<void> {
       body,
     });
   }
-  const unknown: Answer = { status: 404, headers: { 'content-type': 'text/plain' }, body: Buffer.from('no answer recorded for this request\n') };
+  const unknown: Answer = {
+    status: 404,
+    headers: { 'content-type': 'text/plain' },
+    body: Buffer.from('no answer recorded for this request\n'),
+  };
   const answer = (response: ServerResponse, found: Answer | undefined) => {
     const { status, headers, body } = found ?? unknown;
     response.writeHead(status, headers).end(body);

@@ -6,14 +6,14 @@
 // newest articles). It answers the bench's ArticlePage query with the very bytes newsgraph sends
 // (checked on a sample first). SQLite only: BENCH_DATABASE_URL=sqlite:FILE npm run bench:floor.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
-import { formatBeijing } from '../../resolvers/DateTime.js';
 import type { Selectable } from 'kysely';
 import type { ArticlesTable } from '../../data/tables.js';
 import type { ContentBlock } from '../../data/types.js';
+import { formatBeijing } from '../../resolvers/DateTime.js';
 import { cpuMs, freePort, serverCommand } from './server-command.js';
 
 const STORE_URL = process.env.BENCH_DATABASE_URL ?? 'sqlite:var/bench-100k.db';
@@ -38,17 +38,24 @@ interface HotItem {
 
 function serveFloor(file: string, port: number): void {
   const db = new Database(file, { readonly: true, fileMustExist: true });
-  const sections = new Map(db.prepare<[], SectionRow>('SELECT id, name, parent_id FROM sections').all().map((s) => [s.id, s]));
+  const sections = new Map(
+    db
+      .prepare<[], SectionRow>('SELECT id, name, parent_id FROM sections')
+      .all()
+      .map((s) => [s.id, s]),
+  );
   const ancestry = (id: number): SectionRow[] => {
     const path: SectionRow[] = [];
-    for (let s = sections.get(id); s && !path.includes(s); s = s.parent_id === null ? undefined : sections.get(s.parent_id)) path.unshift(s);
+    for (let s = sections.get(id); s && !path.includes(s); s = s.parent_id === null ? undefined : sections.get(s.parent_id))
+      path.unshift(s);
     return path;
   };
   const subtree = (id: number): number[] => [...sections.values()].filter((s) => ancestry(s.id).some((a) => a.id === id)).map((s) => s.id);
   const curated = new Map<number, HotItem[]>();
-  const teasers = db.prepare<[], { section_id: number; title: string | null; summary: string | null; url: string | null; article_id: number | null }>(
-    "SELECT section_id, title, summary, url, article_id FROM teasers WHERE kind = 'HOT' ORDER BY section_id, position",
-  );
+  const teasers = db.prepare<
+    [],
+    { section_id: number; title: string | null; summary: string | null; url: string | null; article_id: number | null }
+  >("SELECT section_id, title, summary, url, article_id FROM teasers WHERE kind = 'HOT' ORDER BY section_id, position");
   for (const t of teasers.all()) {
     const list = curated.get(t.section_id) ?? [];
     list.push({ kind: 'HOT', title: t.title, summary: t.summary, url: t.url, articleId: t.article_id });
@@ -71,7 +78,9 @@ function serveFloor(file: string, port: number): void {
   const bySlug = db.prepare<[string, number], Selectable<ArticlesTable>>(
     "SELECT * FROM articles WHERE slug = ? AND status = 'PUBLISHED' AND deleted_at IS NULL AND published_at <= ?",
   );
-  const credits = db.prepare<[number], { role: string; label: string; name: string }>('SELECT role, label, name FROM credits WHERE article_id = ? ORDER BY position');
+  const credits = db.prepare<[number], { role: string; label: string; name: string }>(
+    'SELECT role, label, name FROM credits WHERE article_id = ? ORDER BY position',
+  );
   const tags = db.prepare<[number], { name: string }>(
     'SELECT tags.name FROM article_tags JOIN tags ON tags.id = article_tags.tag_id WHERE article_tags.article_id = ? ORDER BY article_tags.position',
   );
@@ -80,7 +89,11 @@ function serveFloor(file: string, port: number): void {
     const a = bySlug.get(slug, Date.now());
     if (!a) return null;
     const path = ancestry(a.section_id);
-    const nearest = [...path].reverse().map((s) => curated.get(s.id) ?? []).find((list) => list.length > 0) ?? [];
+    const nearest =
+      [...path]
+        .reverse()
+        .map((s) => curated.get(s.id) ?? [])
+        .find((list) => list.length > 0) ?? [];
     const picked = nearest.slice(0, HOT_ITEMS);
     const shown = new Set(picked.flatMap((i) => (i.articleId === null ? [] : [i.articleId])));
     const fill = (newest.get(a.section_id) ?? []).filter((n) => n.id !== a.id && !shown.has(n.id)).slice(0, HOT_ITEMS - picked.length);
@@ -136,7 +149,14 @@ async function start(name: Started['name'], file: string, server: { command: str
       ? spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, 'serve', file, String(port)], { stdio: 'inherit' })
       : spawn(server.command, server.args, {
           cwd: new URL('../../../', import.meta.url),
-          env: { ...process.env, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'error', DATABASE_URL: STORE_URL },
+          env: {
+            ...process.env,
+            NODE_ENV: 'production',
+            PORT: String(port),
+            HOST: '127.0.0.1',
+            LOG_LEVEL: 'error',
+            DATABASE_URL: STORE_URL,
+          },
           stdio: 'inherit',
         });
   children.add(child);
@@ -154,7 +174,11 @@ async function start(name: Started['name'], file: string, server: { command: str
 }
 
 async function ask(url: string, slug: string): Promise<string> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: ARTICLE_PAGE, variables: { slug } }) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: ARTICLE_PAGE, variables: { slug } }),
+  });
   return response.text();
 }
 
@@ -166,7 +190,14 @@ async function drive(url: string, slugs: readonly string[], seconds: number): Pr
     duration: seconds,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    requests: [{ setupRequest: (request) => ({ ...request, body: JSON.stringify({ query: ARTICLE_PAGE, variables: { slug: slugs[next++ % slugs.length] } }) }) }],
+    requests: [
+      {
+        setupRequest: (request) => ({
+          ...request,
+          body: JSON.stringify({ query: ARTICLE_PAGE, variables: { slug: slugs[next++ % slugs.length] } }),
+        }),
+      },
+    ],
   });
 }
 
@@ -176,7 +207,9 @@ async function main(): Promise<void> {
   const file = STORE_URL.slice('sqlite:'.length);
   const db = new Database(file, { readonly: true, fileMustExist: true });
   const slugs = db
-    .prepare<[number], { slug: string }>("SELECT slug FROM articles WHERE status = 'PUBLISHED' AND deleted_at IS NULL AND published_at <= ? ORDER BY id")
+    .prepare<[number], { slug: string }>(
+      "SELECT slug FROM articles WHERE status = 'PUBLISHED' AND deleted_at IS NULL AND published_at <= ? ORDER BY id",
+    )
     .all(Date.now())
     .map((r) => r.slug);
   db.close();

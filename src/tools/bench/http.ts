@@ -9,10 +9,29 @@
 import { existsSync } from 'node:fs';
 import { parseDatabaseUrl } from '../../config.js';
 import { compareLogging, failures, measure, type Row } from './http/measure.js';
-import { buildNewsgraph, buildStore, killNow, memory, memoryReport, shutdown, startNewsgraph, stopChild, withCeiling } from './http/processes.js';
+import {
+  buildNewsgraph,
+  buildStore,
+  killNow,
+  memory,
+  memoryReport,
+  shutdown,
+  startNewsgraph,
+  stopChild,
+  withCeiling,
+} from './http/processes.js';
 import { describeStore, printLogging, printReport } from './http/report.js';
 import { ONLY, progress, ROOT, STORE_URL } from './http/settings.js';
-import { collectFixtures, listWorkload, mixWorkload, articlePost, record, recordUncached, recordUniqueCanonicals, registerPersistedQueries } from './http/workloads.js';
+import {
+  articlePost,
+  collectFixtures,
+  listWorkload,
+  mixWorkload,
+  record,
+  recordUncached,
+  recordUniqueCanonicals,
+  registerPersistedQueries,
+} from './http/workloads.js';
 import type { Workload } from './load.js';
 
 async function main(): Promise<void> {
@@ -40,7 +59,10 @@ async function main(): Promise<void> {
   }
 
   // 1. Cached ArticlePage: 1,000 pages, each fetched once before the warm-up.
-  const cached = listWorkload('cached ArticlePage', fixtures.cached.map((slug) => articlePost(slug)));
+  const cached = listWorkload(
+    'cached ArticlePage',
+    fixtures.cached.map((slug) => articlePost(slug)),
+  );
   await record(newsgraph, cached, notes);
   rows.push(await measure('cached ArticlePage', newsgraph, cached, { warmup: cached }));
   rows.push(await withCeiling(cached, (ceiling) => measure('cached ArticlePage', ceiling, cached, { warmup: cached })));
@@ -57,7 +79,10 @@ async function main(): Promise<void> {
   await stopChild(newsgraph.child);
   newsgraph = await startNewsgraph();
   startups.push(newsgraph.startupMs);
-  const warmup = listWorkload('uncached warm-up', fixtures.warm.map((slug) => articlePost(slug)));
+  const warmup = listWorkload(
+    'uncached warm-up',
+    fixtures.warm.map((slug) => articlePost(slug)),
+  );
   rows.push(await measure('uncached ArticlePage', newsgraph, uncached, { warmup, verifyWarmup: false }));
   rows.push(await withCeiling(uncached, (ceiling) => measure('uncached ArticlePage', ceiling, uncached, { warmup: uncached })));
 
@@ -87,11 +112,15 @@ async function main(): Promise<void> {
   const atFixedRate = async (scenario: string, workload: Workload, target: NonNullable<Row['target']>): Promise<Row> => {
     const row = await measure(scenario, newsgraph, workload, { warmup: workload, target });
     atRate.push(row);
-    if (target.pacing === 'even') atRate.push(await withCeiling(workload, (ceiling) => measure(scenario, ceiling, workload, { warmup: workload, target })));
+    if (target.pacing === 'even')
+      atRate.push(await withCeiling(workload, (ceiling) => measure(scenario, ceiling, workload, { warmup: workload, target })));
     return row;
   };
   // One mix list per pacing: each run sends up to 13 s of the list, and unique queries must stay unique.
-  for (const [pacing, firstUnique] of [['autocannon', 2_000_001], ['even', 3_000_001]] as const) {
+  for (const [pacing, firstUnique] of [
+    ['autocannon', 2_000_001],
+    ['even', 3_000_001],
+  ] as const) {
     const mixAtRate = mixWorkload(`mix POST at 80% (${pacing})`, fixtures, canonicals, { apq: false, firstUnique });
     await record(newsgraph, mixAtRate, notes);
     await atFixedRate('cached ArticlePage', cached, { rate: 0.8 * maxOf('cached ArticlePage'), pacing, share: 0.8 });

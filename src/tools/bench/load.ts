@@ -101,7 +101,12 @@ export function drive(options: LoadOptions & { rate?: number; capture?: (slot: n
       // The request builder writes Content-Length into the headers object: each request gets its own.
       return { ...defaults, method: next.method, path: next.path, headers: { ...next.headers }, body: next.body };
     },
-    onResponse: (status: number, body: string | Buffer, context: object, headers: Record<string, string | string[] | undefined> | undefined) => {
+    onResponse: (
+      status: number,
+      body: string | Buffer,
+      context: object,
+      headers: Record<string, string | string[] | undefined> | undefined,
+    ) => {
       const position = inFlight.get(context);
       const contentType = headerValue(headers, 'content-type');
       const bytes = typeof body === 'string' ? Buffer.from(body) : body;
@@ -175,7 +180,12 @@ export async function pace(options: LoadOptions & { rate: number }): Promise<Run
     if (!bytes) {
       const { method, path, headers, body } = workload.requests[slot]!;
       const payload = Buffer.from(body ?? '');
-      const lines = [`${method} ${path} HTTP/1.1`, `host: 127.0.0.1:${port}`, 'connection: keep-alive', ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`)];
+      const lines = [
+        `${method} ${path} HTTP/1.1`,
+        `host: 127.0.0.1:${port}`,
+        'connection: keep-alive',
+        ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+      ];
       if (body !== undefined) lines.push(`content-length: ${payload.length}`);
       bytes = Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`), payload]);
       wire.set(slot, bytes);
@@ -259,7 +269,10 @@ export async function pace(options: LoadOptions & { rate: number }): Promise<Run
     if (queued < total) await new Promise((resolve) => setTimeout(resolve, Math.max(0, started + queued * interval - performance.now())));
   }
   // Answers still missing 10 s after the last request was due are timeouts.
-  const timedOut = await Promise.race([allFinished.then(() => false), new Promise<boolean>((resolve) => setTimeout(resolve, 10_000, true))]);
+  const timedOut = await Promise.race([
+    allFinished.then(() => false),
+    new Promise<boolean>((resolve) => setTimeout(resolve, 10_000, true)),
+  ]);
   const seconds = (performance.now() - started) / 1000;
   for (const connection of connections) connection.close();
   return { ...tally.result(seconds, errors + (timedOut ? total - finished : 0)), sendLag: percentiles(lags), opened };
@@ -267,7 +280,8 @@ export async function pace(options: LoadOptions & { rate: number }): Promise<Run
 
 function createTally({ workload, verify, enforceOnce }: LoadOptions) {
   const { requests, order, expected } = workload;
-  if (verify && requests.some((_, i) => expected[i] === undefined)) throw new Error(`${workload.name}: some requests have no recorded answer`);
+  if (verify && requests.some((_, i) => expected[i] === undefined))
+    throw new Error(`${workload.name}: some requests have no recorded answer`);
   const samples: number[] = [];
   let responses = 0;
   let non2xx = 0;
@@ -289,7 +303,8 @@ function createTally({ workload, verify, enforceOnce }: LoadOptions) {
         repeats++;
         return;
       }
-      if (ok && (!verify || (want !== undefined && status === want.status && contentType === want.contentType && body.equals(want.body)))) return;
+      if (ok && (!verify || (want !== undefined && status === want.status && contentType === want.contentType && body.equals(want.body))))
+        return;
       if (ok) mismatched++;
       else non2xx++;
       if (sent) firstMismatch ??= { request: sent, expected: want, status, contentType, body };
@@ -310,7 +325,14 @@ interface ResponseQueue {
 }
 
 function isResponseQueue(value: unknown): value is ResponseQueue {
-  return typeof value === 'object' && value !== null && 'peek' in value && typeof value.peek === 'function' && 'addBody' in value && typeof value.addBody === 'function';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'peek' in value &&
+    typeof value.peek === 'function' &&
+    'addBody' in value &&
+    typeof value.addBody === 'function'
+  );
 }
 
 /**
@@ -321,7 +343,8 @@ function isResponseQueue(value: unknown): value is ResponseQueue {
  */
 function keepRawBodies(client: autocannon.Client): void {
   const queue: unknown = Reflect.get(client, 'pipelinedRequests');
-  if (!isResponseQueue(queue)) throw new Error('autocannon no longer keeps a pipelinedRequests queue per client: update keepRawBodies in src/tools/bench/load.ts');
+  if (!isResponseQueue(queue))
+    throw new Error('autocannon no longer keeps a pipelinedRequests queue per client: update keepRawBodies in src/tools/bench/load.ts');
   queue.addBody = (chunk) => {
     const pending = queue.peek();
     if (pending) pending.body = pending.body === '' ? chunk : Buffer.concat([Buffer.from(pending.body), chunk]);

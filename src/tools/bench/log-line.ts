@@ -20,5 +20,7 @@ for (let round = 1; round <= ROUNDS; round++) {
   }
   await stream.settle(10_000);
   const used = process.cpuUsage(before);
-  process.stderr.write(`round ${round}: ${((used.user + used.system) / LINES).toFixed(2)} µs of CPU per line (child logger, line, write), ${LINES.toLocaleString('en')} lines\n`);
+  process.stderr.write(
+    `round ${round}: ${((used.user + used.system) / LINES).toFixed(2)} µs of CPU per line (child logger, line, write), ${LINES.toLocaleString('en')} lines\n`,
+  );
 }

@@ -2,10 +2,10 @@
 // whole GraphQL layer (parse, validate, execute, serialize) on the configured store.
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
+import { createApollo } from '../../apollo.js';
 import { loadConfig } from '../../config.js';
 import { createContext } from '../../context.js';
 import { openStore } from '../../data/open-store.js';
-import { createApollo } from '../../apollo.js';
 import { formatBytes, formatMs, percentiles } from './stats.js';
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 300);
@@ -58,13 +58,27 @@ async function main(): Promise<void> {
   const scenarios: [string, string, () => Record<string, unknown>][] = [
     ['list page 1 (20 items, section, credits, total)', LIST, () => ({})],
     ['list page 200 (keyset cursor)', LIST, () => ({ after })],
-    ['filtered section page (20 items, tags, total)', SECTION, (() => { let i = 0; return () => ({ slug: sections[i++ % sections.length] }); })()],
+    [
+      'filtered section page (20 items, tags, total)',
+      SECTION,
+      (() => {
+        let i = 0;
+        return () => ({ slug: sections[i++ % sections.length] });
+      })(),
+    ],
     ['list filtered by section + tag', LIST, () => ({ filter: { section: sections[1], tag: 'rengongzhineng' } })],
     [`search, common term "${common.term}" (${common.share} of articles)`, SEARCH, () => ({ query: common.term })],
     [`search, frequent term "${frequent.term}" (${frequent.share})`, SEARCH, () => ({ query: frequent.term })],
     [`search, rare term "${rare.term}" (${rare.share})`, SEARCH, () => ({ query: rare.term })],
     ['search, mixed "Meta 元宇宙"', SEARCH, () => ({ query: 'Meta 元宇宙' })],
-    ['article keywords + 6 RELATED (varied articles)', RELATED, (() => { let i = 0; return () => ({ id: String(1 + ((i++ * 7919) % total)) }); })()],
+    [
+      'article keywords + 6 RELATED (varied articles)',
+      RELATED,
+      (() => {
+        let i = 0;
+        return () => ({ id: String(1 + ((i++ * 7919) % total)) });
+      })(),
+    ],
   ];
 
   console.log(`\n${ITERATIONS} runs each after 20 warm-up runs, in-process through Apollo Server (ms):`);
@@ -83,15 +97,35 @@ async function main(): Promise<void> {
   }
 
   const { database } = config;
-  const size = database.kind === 'sqlite' ? ['', '-wal', '-shm'].reduce((sum, suffix) => sum + (statSync(database.path + suffix, { throwIfNoEntry: false })?.size ?? 0), 0) : NaN;
-  console.log(`\nstore on disk: ${database.kind === 'sqlite' ? formatBytes(size) : 'n/a (PostgreSQL)'}; process RSS: ${formatBytes(process.memoryUsage().rss)}`);
+  const size =
+    database.kind === 'sqlite'
+      ? ['', '-wal', '-shm'].reduce((sum, suffix) => sum + (statSync(database.path + suffix, { throwIfNoEntry: false })?.size ?? 0), 0)
+      : NaN;
+  console.log(
+    `\nstore on disk: ${database.kind === 'sqlite' ? formatBytes(size) : 'n/a (PostgreSQL)'}; process RSS: ${formatBytes(process.memoryUsage().rss)}`,
+  );
   await apollo.stop();
   await store.close();
 }
 
 /** Search terms at three frequencies, read from the archive's own term statistics. */
 async function searchTerms(store: ReturnType<typeof openStore>, total: number) {
-  const candidates = ['发布', '公司', '市场', '技术', '模型', '元宇宙', 'llama', '芯片', '冠军', '羊驼', '降准', '鸿蒙', '草泥马', '新能源汽车'];
+  const candidates = [
+    '发布',
+    '公司',
+    '市场',
+    '技术',
+    '模型',
+    '元宇宙',
+    'llama',
+    '芯片',
+    '冠军',
+    '羊驼',
+    '降准',
+    '鸿蒙',
+    '草泥马',
+    '新能源汽车',
+  ];
   const df = await store.termDocumentFrequencies({ terms: candidates });
   const known = candidates.filter((t) => (df.get(t) ?? 0) > 0).sort((a, b) => df.get(b)! - df.get(a)!);
   const describe = (term: string | undefined, fallback: string) => {

@@ -24,10 +24,17 @@ const ABUSE: Record<string, RequestInit & { url?: string }> = {
   'depth 31': post({ query: nested }),
   '200 aliases': post({ query: `{ ${Array.from({ length: 200 }, (_, i) => `a${i}: articles(first: 100) { totalCount }`).join(' ')} }` }),
   '10k tokens': post({ query: `{ sections { ${'slug '.repeat(10_000)} } }` }),
-  'cost bomb': post({ query: '{ articles(first: 100) { nodes { related(kind: RELATED, first: 50) { article { related(kind: LATEST, first: 50) { title } } } } } }' }),
+  'cost bomb': post({
+    query:
+      '{ articles(first: 100) { nodes { related(kind: RELATED, first: 50) { article { related(kind: LATEST, first: 50) { title } } } } } }',
+  }),
   '1 MB body': post({ query: '{ sections { slug } }', variables: { pad: 'x'.repeat(1_000_000) } }),
-  'batch of 100': { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(Array.from({ length: 100 }, () => ({ query: nested }))) },
-  'unparsable': post({ query: '{'.repeat(5_000) }),
+  'batch of 100': {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(Array.from({ length: 100 }, () => ({ query: nested }))),
+  },
+  unparsable: post({ query: '{'.repeat(5_000) }),
   '9 KB URL': { method: 'GET', headers: { 'apollo-require-preflight': '1' }, url: `?query=${'x'.repeat(9_000)}` },
 };
 
@@ -57,7 +64,10 @@ async function attack(url: string, seconds: number): Promise<void> {
         ...init,
         headers: { ...(headers as Record<string, string>), 'x-forwarded-for': attackerAddress(n, i) },
       }).then(
-        async (r) => (await r.arrayBuffer(), r.status),
+        async (r) => {
+          await r.arrayBuffer();
+          return r.status;
+        },
         () => 0,
       );
       const entry = (refusals[kind] ??= { statuses: {}, ms: [] });
@@ -74,7 +84,15 @@ async function main(): Promise<void> {
   const port = await freePort();
   const server = serverCommand();
   const child = spawn(server.command, server.args, {
-    env: { ...process.env, TRUST_PROXY: 'loopback', NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', DATABASE_URL: `sqlite:${join(dir, 'soak.db')}` },
+    env: {
+      ...process.env,
+      TRUST_PROXY: 'loopback',
+      NODE_ENV: 'production',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: `sqlite:${join(dir, 'soak.db')}`,
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   let crashed = false;
@@ -89,8 +107,13 @@ async function main(): Promise<void> {
       await sleep(50);
     }
     const url = `${base}/graphql`;
-    const slug = ((await (await fetch(url, post({ query: '{ articles(first: 1) { nodes { slug } } }' }))).json()) as { data: { articles: { nodes: { slug: string }[] } } }).data.articles.nodes[0]!.slug;
-    const rss = async () => Number(/newsgraph_process_resident_memory_bytes (\d+)/.exec(await (await fetch(`${base}/metrics`)).text())?.[1]);
+    const slug = (
+      (await (await fetch(url, post({ query: '{ articles(first: 1) { nodes { slug } } }' }))).json()) as {
+        data: { articles: { nodes: { slug: string }[] } };
+      }
+    ).data.articles.nodes[0]!.slug;
+    const rss = async () =>
+      Number(/newsgraph_process_resident_memory_bytes (\d+)/.exec(await (await fetch(`${base}/metrics`)).text())?.[1]);
 
     // With the response cache on (the default), the normal query is answered from it, as a
     // portal's article page would be; RESPONSE_CACHE_MB=0 makes every one run through GraphQL.
@@ -109,7 +132,9 @@ async function main(): Promise<void> {
     };
 
     const rssBefore = await rss();
-    console.log(`server ${base} (production), ${ATTACKERS} attackers ${ROTATE ? 'each request from a new address' : 'from 50 addresses'}, ${SECONDS} s under attack after ${BASELINE_SECONDS} s alone`);
+    console.log(
+      `server ${base} (production), ${ATTACKERS} attackers ${ROTATE ? 'each request from a new address' : 'from 50 addresses'}, ${SECONDS} s under attack after ${BASELINE_SECONDS} s alone`,
+    );
     const alone = percentiles(await normal(Date.now() + BASELINE_SECONDS * 1000));
 
     // The attackers run in their own process: timing the normal query from a process that is busy
@@ -124,7 +149,14 @@ async function main(): Promise<void> {
     });
     // Memory through the attack, to see whether it levels off rather than only where it ended.
     const rssSeries: number[] = [];
-    const sampler = setInterval(() => void rss().then((bytes) => rssSeries.push(bytes), () => undefined), 5000);
+    const sampler = setInterval(
+      () =>
+        void rss().then(
+          (bytes) => rssSeries.push(bytes),
+          () => undefined,
+        ),
+      5000,
+    );
     const [underAttackSamples, refusalText] = await Promise.all([normal(Date.now() + SECONDS * 1000), report]).finally(() =>
       clearInterval(sampler),
     );
@@ -133,17 +165,27 @@ async function main(): Promise<void> {
     const rssAfter = await rss();
 
     console.log(`\nnormal ArticlePage query (ms)   runs     p50     p99`);
-    console.log(`  alone                        ${String(alone.count).padStart(6)} ${formatMs(alone.p50).padStart(7)} ${formatMs(alone.p99).padStart(7)}`);
-    console.log(`  under attack                 ${String(underAttack.count).padStart(6)} ${formatMs(underAttack.p50).padStart(7)} ${formatMs(underAttack.p99).padStart(7)}`);
+    console.log(
+      `  alone                        ${String(alone.count).padStart(6)} ${formatMs(alone.p50).padStart(7)} ${formatMs(alone.p99).padStart(7)}`,
+    );
+    console.log(
+      `  under attack                 ${String(underAttack.count).padStart(6)} ${formatMs(underAttack.p50).padStart(7)} ${formatMs(underAttack.p99).padStart(7)}`,
+    );
     console.log(`  p99 under attack / alone: ${(underAttack.p99 / alone.p99).toFixed(2)}× (target ≤ 2×)`);
     console.log(`  answered from the response cache: ${fromCache} of ${alone.count + underAttack.count}`);
     console.log(`\nabusive requests (client-side ms, including the 50-way queueing)   count  statuses          p50     p99`);
     for (const [kind, { statuses, ms }] of Object.entries(refusals)) {
       const p = percentiles(ms);
-      const codes = Object.entries(statuses).map(([s, c]) => `${s}×${c}`).join(' ');
-      console.log(`  ${kind.padEnd(14)} ${String(ms.length).padStart(6)}  ${codes.padEnd(16)} ${formatMs(p.p50).padStart(7)} ${formatMs(p.p99).padStart(7)}`);
+      const codes = Object.entries(statuses)
+        .map(([s, c]) => `${s}×${c}`)
+        .join(' ');
+      console.log(
+        `  ${kind.padEnd(14)} ${String(ms.length).padStart(6)}  ${codes.padEnd(16)} ${formatMs(p.p50).padStart(7)} ${formatMs(p.p99).padStart(7)}`,
+      );
     }
-    console.log(`\nserver RSS ${formatBytes(rssBefore)} before, ${formatBytes(rssAfter)} after; crashed: ${crashed || child.exitCode !== null ? 'yes' : 'no'}`);
+    console.log(
+      `\nserver RSS ${formatBytes(rssBefore)} before, ${formatBytes(rssAfter)} after; crashed: ${crashed || child.exitCode !== null ? 'yes' : 'no'}`,
+    );
     console.log(`  every 5 s under attack (MiB): ${rssSeries.map((bytes) => (bytes / (1 << 20)).toFixed(0)).join(' ')}`);
   } finally {
     child.kill('SIGTERM');

@@ -17,9 +17,11 @@ await build({
   // Native addons load their compiled .node files from node_modules; pg-native is pg's optional native driver.
   external: ['better-sqlite3', '@node-rs/jieba', 'pg-native'],
   // The packages are mostly CommonJS: inside an ES module bundle, their require() of Node's own modules needs this.
-  banner: { js: "import { createRequire as __newsgraphCreateRequire } from 'node:module'; const require = __newsgraphCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __newsgraphCreateRequire } from 'node:module'; const require = __newsgraphCreateRequire(import.meta.url);",
+  },
   // The map lets a stack trace be read against src/ (node --enable-source-maps, when debugging; npm start does
-// without, so the first stack trace does not parse it); without the sources' text the map is a third the size.
+  // without, so the first stack trace does not parse it); without the sources' text the map is a third the size.
   sourcemap: true,
   sourcesContent: false,
   logLevel: 'warning',

@@ -4,9 +4,9 @@ import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { formatBytes } from '../bench/stats.js';
 import { runCli, withStore } from '../../cli.js';
 import type { PreparedPage } from '../../data/prepare-page.js';
+import { formatBytes } from '../bench/stats.js';
 import type { ChunkRequest } from './prepare-worker.js';
 
 // Node 20 does not run --import hooks in worker threads, so the worker registers
@@ -31,10 +31,7 @@ async function main(argv: string[]): Promise<number> {
   }
   return withStore(async (store, config) => {
     // Preparing (segmentation above all) is the heavier half, so it gets every core but the writer's.
-    const workers = Array.from(
-      { length: Math.max(1, availableParallelism() - 1) },
-      () => new Worker(WORKER_BOOTSTRAP, { eval: true }),
-    );
+    const workers = Array.from({ length: Math.max(1, availableParallelism() - 1) }, () => new Worker(WORKER_BOOTSTRAP, { eval: true }));
     try {
       const started = performance.now();
       const counts = { created: 0, updated: 0, unchanged: 0 };
@@ -75,7 +72,10 @@ async function main(argv: string[]): Promise<number> {
       }
       const seconds = (performance.now() - started) / 1000;
       const { database } = config;
-      const size = database.kind === 'sqlite' ? ['', '-wal'].reduce((sum, suffix) => sum + (statSync(database.path + suffix, { throwIfNoEntry: false })?.size ?? 0), 0) : NaN;
+      const size =
+        database.kind === 'sqlite'
+          ? ['', '-wal'].reduce((sum, suffix) => sum + (statSync(database.path + suffix, { throwIfNoEntry: false })?.size ?? 0), 0)
+          : NaN;
       console.log(
         `\n${count.toLocaleString('en')} articles (seed ${seed}) in ${seconds.toFixed(1)} s, ${Math.round(count / seconds).toLocaleString('en')}/s ` +
           `with ${workers.length} preparing worker(s): ${counts.created} created, ${counts.updated} updated, ${counts.unchanged} unchanged; ` +

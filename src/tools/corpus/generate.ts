@@ -326,9 +326,7 @@ function compileTemplate(
     }
   }
   const parts = full.filter((p) => p !== '');
-  const ascii = parts.map((p) =>
-    typeof p === 'string' ? p.replace(/[，：？！]/gu, (c) => ASCII_PUNCTUATION[c] ?? c) : p,
-  );
+  const ascii = parts.map((p) => (typeof p === 'string' ? p.replace(/[，：？！]/gu, (c) => ASCII_PUNCTUATION[c] ?? c) : p));
   return { full: parts, ascii };
 }
 
@@ -371,19 +369,21 @@ function spacedSlot(make: (state: PageState) => string): Part {
 function codeSlotMakers(outlets: Weighted<string>): Record<string, (state: PageState) => string> {
   // Log-uniform, so small amounts are as common as large ones per order of magnitude, as in real copy.
   const decimal = (rng: Rng, min: number, max: number) => {
-    const value = min * Math.pow(max / min, rng());
+    const value = min * (max / min) ** rng();
     return value >= 100 || rng() < 0.5 ? String(Math.round(value)) : oneDecimal(value);
   };
   const calendar = (day: number) => {
     const d = new Date(day * 86_400_000);
     return { month: d.getUTCMonth() + 1, date: d.getUTCDate() };
   };
-  const prices = [999, 1299, 1499, 1999, 2299, 2499, 2699, 2999, 3299, 3499, 3999, 4299, 4499, 4999, 5499, 5999, 6499, 6999, 7999, 8999, 9999, 12999];
+  const prices = [
+    999, 1299, 1499, 1999, 2299, 2499, 2699, 2999, 3299, 3499, 3999, 4299, 4499, 4999, 5499, 5999, 6499, 6999, 7999, 8999, 9999, 12999,
+  ];
   return {
     number: ({ rng }) => String(rng() < 0.6 ? between(rng, 10, 99) : between(rng, 100, 999)),
     small: ({ rng }) => String(between(rng, 2, 12)),
     percent: ({ rng }) => {
-      const value = 0.5 + 60 * Math.pow(rng(), 1.6);
+      const value = 0.5 + 60 * rng() ** 1.6;
       return `${rng() < 0.5 ? Math.round(value) : oneDecimal(value)}%`;
     },
     money: ({ rng }) => {
@@ -463,7 +463,7 @@ function makePage(corpus: Corpus, seed: number): GeneratedPage {
   } else if (rng() < 0.3) {
     lines.push('编辑:');
   }
-  return { text: lines.join('\n\n') + '\n', sectionPath: [...section.path] };
+  return { text: `${lines.join('\n\n')}\n`, sectionPath: [...section.path] };
 }
 
 function pad2(n: number): string {
@@ -484,10 +484,7 @@ function headline(section: CompiledSection, state: PageState): string {
 
 function bodyBlocks(section: CompiledSection, state: PageState, ascii: boolean): string[] {
   const { rng } = state;
-  const target = Math.min(
-    BODY_TARGET_MAX,
-    Math.max(BODY_MIN, Math.round(BODY_MEDIAN * Math.exp(BODY_SIGMA * standardNormal(rng)))),
-  );
+  const target = Math.min(BODY_TARGET_MAX, Math.max(BODY_MIN, Math.round(BODY_MEDIAN * Math.exp(BODY_SIGMA * standardNormal(rng)))));
   const paragraphs: string[] = [];
   let total = 0;
   while (total < target) {
@@ -519,11 +516,7 @@ function bodyBlocks(section: CompiledSection, state: PageState, ascii: boolean):
 function sentence(section: CompiledSection, state: PageState): Template {
   const r = state.rng();
   const pool =
-    r < 0.2
-      ? section.commonSentences
-      : r < 0.4 && section.parentSentences.length > 0
-        ? section.parentSentences
-        : section.sentences;
+    r < 0.2 ? section.commonSentences : r < 0.4 && section.parentSentences.length > 0 ? section.parentSentences : section.sentences;
   // Long articles exhaust one pool; the others still have sentences the page has not used.
   return (
     unused(state, pool) ??

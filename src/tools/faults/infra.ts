@@ -3,7 +3,7 @@
 // newsgraph itself as a child process. Each lives on a free loopback port and in a temporary folder
 // of its own, is stopped by its own process id, and never touches the PostgreSQL (5432) or Redis
 // (6379) the machine runs. Whatever a crash leaves running is stopped when this process exits.
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { chownSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -136,7 +136,8 @@ export async function startPostgresCluster({ port }: { port?: number } = {}): Pr
   const data = join(dir, 'data');
   const logFile = join(dir, 'log');
   const chosen = port ?? (await freePort());
-  const asPostgres = (tool: string, args: string[], timeoutMs = 60_000) => run('runuser', ['-u', 'postgres', '--', join(bin, tool), ...args], { timeoutMs });
+  const asPostgres = (tool: string, args: string[], timeoutMs = 60_000) =>
+    run('runuser', ['-u', 'postgres', '--', join(bin, tool), ...args], { timeoutMs });
   const pid = (): number | null => {
     try {
       const first = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
@@ -149,7 +150,10 @@ export async function startPostgresCluster({ port }: { port?: number } = {}): Pr
     const running = pid();
     if (running) {
       try {
-        execFileSync('runuser', ['-u', 'postgres', '--', join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', '-w', '-t', '10', 'stop'], { stdio: 'ignore', timeout: 15_000 });
+        execFileSync('runuser', ['-u', 'postgres', '--', join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', '-w', '-t', '10', 'stop'], {
+          stdio: 'ignore',
+          timeout: 15_000,
+        });
       } catch {
         process.kill(running, 'SIGKILL');
       }
@@ -269,9 +273,13 @@ export async function startRedis({ port }: { port?: number } = {}): Promise<Redi
   const running = () => child !== null && child.exitCode === null && child.signalCode === null;
   const start = async () => {
     if (running()) throw new Error('redis-server is already running');
-    const started = spawn('redis-server', ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--dir', dir], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const started = spawn(
+      'redis-server',
+      ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--dir', dir],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     child = started;
     exited = new Promise((resolve) => started.once('exit', () => resolve()));
     const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000));

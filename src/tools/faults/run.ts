@@ -2,7 +2,7 @@
 // while readers and editors keep going, and prints what each fault did and which targets held.
 // FAULTS=name1,name2 runs only those. Needs root (PostgreSQL runs as the postgres user; tmpfs).
 import { isRoot, onPath, postgresBinDir } from './infra.js';
-import { REQUEST_TIMEOUT_MS, SCENARIOS, Teardown, type FaultResult, type Scenario } from './scenarios.js';
+import { type FaultResult, REQUEST_TIMEOUT_MS, SCENARIOS, type Scenario, Teardown } from './scenarios.js';
 import { summarize } from './workload.js';
 
 /** Every read answered or refused within the request deadline plus this. */
@@ -25,7 +25,10 @@ setTimeout(() => {
 }, RUN_LIMIT_MS).unref();
 
 function chooseScenarios(): Scenario[] {
-  const wanted = (process.env.FAULTS ?? '').split(',').map((name) => name.trim()).filter(Boolean);
+  const wanted = (process.env.FAULTS ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
   if (wanted.length === 0) return SCENARIOS;
   const unknown = wanted.filter((name) => !SCENARIOS.some((scenario) => scenario.name === name));
   if (unknown.length) {
@@ -82,12 +85,32 @@ function verdicts(result: FaultResult): Verdict[] {
     {
       name: 'zero lost acknowledged writes',
       met: lost === null || lost.unverified ? null : lost.lost.length === 0,
-      detail: lost === null ? 'not checked' : lost.unverified ?? `${lost.lost.length} of ${lost.checked} lost${lost.lost.length ? `: ${lost.lost.slice(0, 3).map((ack) => `article ${ack.articleId} v${ack.version} via ${ack.instance}`).join(', ')}` : ''}`,
+      detail:
+        lost === null
+          ? 'not checked'
+          : (lost.unverified ??
+            `${lost.lost.length} of ${lost.checked} lost${
+              lost.lost.length
+                ? `: ${lost.lost
+                    .slice(0, 3)
+                    .map((ack) => `article ${ack.articleId} v${ack.version} via ${ack.instance}`)
+                    .join(', ')}`
+                : ''
+            }`),
     },
     {
       name: 'zero stale answers after a successful mutation',
       met: summary.stale.length === 0,
-      detail: summary.stale.length === 0 ? '0' : `${summary.stale.length}, e.g. ${summary.stale.slice(0, 2).map((outcome) => `${outcome.operation} via ${outcome.instance} (x-cache ${outcome.cache ?? '-'}) showed ${outcome.stale?.shown} after ${outcome.stale?.acknowledged} was acknowledged`).join('; ')}`,
+      detail:
+        summary.stale.length === 0
+          ? '0'
+          : `${summary.stale.length}, e.g. ${summary.stale
+              .slice(0, 2)
+              .map(
+                (outcome) =>
+                  `${outcome.operation} via ${outcome.instance} (x-cache ${outcome.cache ?? '-'}) showed ${outcome.stale?.shown} after ${outcome.stale?.acknowledged} was acknowledged`,
+              )
+              .join('; ')}`,
     },
     { name: 'zero process exits', met: result.exits.length === 0, detail: result.exits.length === 0 ? '0' : result.exits.join('; ') },
     {
@@ -98,7 +121,12 @@ function verdicts(result: FaultResult): Verdict[] {
     {
       name: `recovery within ${RECOVERY_TARGET_MS} ms of the dependency's return`,
       met: recovery === 'n/a' ? null : recovery !== null && recovery.ms !== null && recovery.ms <= RECOVERY_TARGET_MS,
-      detail: recovery === 'n/a' ? 'no dependency returns' : recovery === null || recovery.ms === null ? 'not recovered' : `${Math.round(recovery.ms)} ms`,
+      detail:
+        recovery === 'n/a'
+          ? 'no dependency returns'
+          : recovery === null || recovery.ms === null
+            ? 'not recovered'
+            : `${Math.round(recovery.ms)} ms`,
     },
     ...result.extraTargets,
   ];
@@ -127,13 +155,24 @@ function table(results: FaultResult[]): string {
       errorsText(summary.errorsByCode),
     ];
   });
-  const widths = header.map((_, column) => Math.max(header[column]!.length, ...rows.map((row) => (column === header.length - 1 ? 0 : row[column]!.length))));
-  const line = (cells: string[]) => cells.map((cell, column) => (column === cells.length - 1 ? cell : column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
+  const widths = header.map((_, column) =>
+    Math.max(header[column]!.length, ...rows.map((row) => (column === header.length - 1 ? 0 : row[column]!.length))),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) =>
+        column === cells.length - 1 ? cell : column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!),
+      )
+      .join('  ');
   return [line(header), ...rows.map(line)].join('\n');
 }
 
 async function main(): Promise<void> {
-  const problems = [!isRoot() && 'run it as root (PostgreSQL runs as the postgres user; tmpfs needs mount)', !postgresBinDir() && 'the PostgreSQL server binaries are missing (install postgresql)', !onPath('redis-server') && 'redis-server is missing (install redis-server)'].filter(Boolean);
+  const problems = [
+    !isRoot() && 'run it as root (PostgreSQL runs as the postgres user; tmpfs needs mount)',
+    !postgresBinDir() && 'the PostgreSQL server binaries are missing (install postgresql)',
+    !onPath('redis-server') && 'redis-server is missing (install redis-server)',
+  ].filter(Boolean);
   if (problems.length) {
     console.error(`npm run faults cannot run here: ${problems.join('; ')}`);
     process.exit(2);
@@ -142,7 +181,9 @@ async function main(): Promise<void> {
   const results: FaultResult[] = [];
   for (const scenario of scenarios) results.push(await runOne(scenario));
 
-  console.log(`\nnewsgraph under faults (REQUEST_TIMEOUT_MS=${REQUEST_TIMEOUT_MS}; ${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
+  console.log(
+    `\nnewsgraph under faults (REQUEST_TIMEOUT_MS=${REQUEST_TIMEOUT_MS}; ${((performance.now() - started) / 1000).toFixed(0)} s)\n`,
+  );
   console.log(table(results));
   console.log('');
   for (const result of results) {

@@ -6,34 +6,34 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import {
+  type CutMode,
+  type Instance,
   mountTmpfs,
+  type PostgresCluster,
   PRODUCTION_LIKE_ENV,
+  type RedisServer,
   startInstance,
   startPostgresCluster,
   startRedis,
   TcpRelay,
   writeEditorToken,
-  type CutMode,
-  type Instance,
-  type PostgresCluster,
-  type RedisServer,
 } from './infra.js';
 import {
   createArticles,
   findLostWrites,
   Ledger,
+  type LostWritesCheck,
   measureRecovery,
+  type Outcome,
   post,
   QUERIES,
-  summarize,
-  warmUp,
-  Workload,
-  type LostWritesCheck,
-  type Outcome,
   type ReadKind,
   type Recovery,
+  summarize,
   type Target,
   type TrackedArticle,
+  Workload,
+  warmUp,
 } from './workload.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -110,7 +110,9 @@ class ExitWatch {
   watch(instance: Instance): void {
     void instance.exited.then(({ code, signal, at }) => {
       if (this.closed || this.expected.has(instance.name)) return;
-      this.exits.push(`${instance.name}: ${signal ?? `code ${code}`} at +${((at - this.since) / 1000).toFixed(1)} s (${lastWords(instance.output())})`);
+      this.exits.push(
+        `${instance.name}: ${signal ?? `code ${code}`} at +${((at - this.since) / 1000).toFixed(1)} s (${lastWords(instance.output())})`,
+      );
     });
   }
 
@@ -280,7 +282,13 @@ function recoveryNotes(recovery: FaultResult['recovery']): string[] {
 }
 
 /** Checks the ledger through the instances still running, or a fresh one when none is. */
-async function checkLostWrites(instances: Instance[], env: Record<string, string>, token: string, ledger: Ledger, { teardown, log }: ScenarioContext): Promise<LostWritesCheck> {
+async function checkLostWrites(
+  instances: Instance[],
+  env: Record<string, string>,
+  token: string,
+  ledger: Ledger,
+  { teardown, log }: ScenarioContext,
+): Promise<LostWritesCheck> {
   log('checking the acknowledged writes');
   const running = instances.filter((instance) => instance.exit() === null).map(targetOf);
   if (running.length > 0) return findLostWrites(running, token, ledger);
@@ -345,7 +353,10 @@ const redisFreeze: Scenario = {
       await sleep(6_000);
       redis.thaw();
       const returnedAt = performance.now();
-      return { returnedAt, notes: [() => describeWindow('ArticlePage reads while frozen', inWindow(workload.outcomes, 'articlePage', from, returnedAt))] };
+      return {
+        returnedAt,
+        notes: [() => describeWindow('ArticlePage reads while frozen', inWindow(workload.outcomes, 'articlePage', from, returnedAt))],
+      };
     }),
 };
 
@@ -401,8 +412,11 @@ const pgLock: Scenario = {
       let locked = false;
       const askSections = async () => {
         while (locked) {
-          const answers = await Promise.all([a, b].map((instance) => post(targetOf(instance), QUERIES.sections, {}, { token, timeoutMs: CLIENT_TIMEOUT_MS })));
-          answers.forEach((answer, i) => sections.push({ ...answer, kind: 'read', operation: 'sections', instance: i === 0 ? 'A' : 'B' }));
+          const answers = await Promise.all(
+            [a, b].map((instance) => post(targetOf(instance), QUERIES.sections, {}, { token, timeoutMs: CLIENT_TIMEOUT_MS })),
+          );
+          for (const [i, answer] of answers.entries())
+            sections.push({ ...answer, kind: 'read', operation: 'sections', instance: i === 0 ? 'A' : 'B' });
           await sleep(200);
         }
       };
@@ -458,10 +472,15 @@ const stdoutStall: Scenario = {
       context.log('SIGTERM to A with its stdout still stalled');
       const stopped = await a.stop({ signal: 'SIGTERM', timeoutMs: SHUTDOWN_TIMEOUT_MS + 5_000 });
       a.resumeDraining();
-      const exitedIn = stopped.killed ? `did not exit within ${SHUTDOWN_TIMEOUT_MS + 5_000} ms (killed)` : `exited in ${Math.round(stopped.ms)} ms (${stopped.signal ?? `code ${stopped.code}`})`;
+      const exitedIn = stopped.killed
+        ? `did not exit within ${SHUTDOWN_TIMEOUT_MS + 5_000} ms (killed)`
+        : `exited in ${Math.round(stopped.ms)} ms (${stopped.signal ?? `code ${stopped.code}`})`;
       return {
         returnedAt: null,
-        notes: [describeWindow('requests to A while its stdout was stalled', during), `A after SIGTERM: ${exitedIn}; SHUTDOWN_TIMEOUT_MS is ${SHUTDOWN_TIMEOUT_MS}`],
+        notes: [
+          describeWindow('requests to A while its stdout was stalled', during),
+          `A after SIGTERM: ${exitedIn}; SHUTDOWN_TIMEOUT_MS is ${SHUTDOWN_TIMEOUT_MS}`,
+        ],
         extraTargets: [
           {
             name: `exits within SHUTDOWN_TIMEOUT_MS (+100 ms) of SIGTERM with stdout stalled`,
@@ -474,7 +493,17 @@ const stdoutStall: Scenario = {
 };
 
 function sqliteResult(scenario: { name: string; description: string }, outcomes: Outcome[], rest: Partial<FaultResult>): FaultResult {
-  return { ...scenario, summary: summarize(outcomes), lost: null, recovery: 'n/a', exits: [], notes: [], extraTargets: [], harnessError: null, ...rest };
+  return {
+    ...scenario,
+    summary: summarize(outcomes),
+    lost: null,
+    recovery: 'n/a',
+    exits: [],
+    notes: [],
+    extraTargets: [],
+    harnessError: null,
+    ...rest,
+  };
 }
 
 /** A tokens file in a folder of its own (removed at teardown), holding one editor token. */
@@ -535,16 +564,25 @@ const sqliteFull: Scenario = {
       await sleep(3_000);
       disk.free();
       const returnedAt = performance.now();
-      notes.push(`filled ${(filled / 2 ** 20).toFixed(1)} MiB`, () => describeWindow('saves while the disk was full', inWindow(workload.outcomes, 'updateArticle', from, returnedAt)));
+      notes.push(`filled ${(filled / 2 ** 20).toFixed(1)} MiB`, () =>
+        describeWindow('saves while the disk was full', inWindow(workload.outcomes, 'updateArticle', from, returnedAt)),
+      );
       log('space freed; measuring recovery');
-      recovery = await measureRecovery([{ target, article: probe, gone: () => instance.exit() !== null }], token, ledger, returnedAt, { outcomes: probeOutcomes });
+      recovery = await measureRecovery([{ target, article: probe, gone: () => instance.exit() !== null }], token, ledger, returnedAt, {
+        outcomes: probeOutcomes,
+      });
       await sleep(AFTER_MS);
     } finally {
       disk.free();
       await workload.stop();
     }
     const lost = await checkLostWrites([instance], env, token, ledger, context);
-    return sqliteResult(sqliteFull, workload.outcomes, { lost, recovery, exits: watch.close(), notes: [...written(notes), ...recoveryNotes(recovery)] });
+    return sqliteResult(sqliteFull, workload.outcomes, {
+      lost,
+      recovery,
+      exits: watch.close(),
+      notes: [...written(notes), ...recoveryNotes(recovery)],
+    });
   },
 };
 
@@ -598,15 +636,33 @@ const sqliteReadOnly: Scenario = {
       log('remounting writable; measuring recovery');
       await disk.remount('rw');
       const returnedAt = performance.now();
-      recovery = await measureRecovery([{ target, article: probe, gone: () => instance.exit() !== null }], token, ledger, returnedAt, { outcomes: probeOutcomes });
+      recovery = await measureRecovery([{ target, article: probe, gone: () => instance.exit() !== null }], token, ledger, returnedAt, {
+        outcomes: probeOutcomes,
+      });
       await sleep(AFTER_MS);
     } finally {
       await workload.stop();
     }
     const lost = await checkLostWrites([instance], env, token, ledger, context);
-    return sqliteResult(sqliteReadOnly, workload.outcomes, { lost, recovery, exits: watch.close(), notes: [...written(notes), ...recoveryNotes(recovery)] });
+    return sqliteResult(sqliteReadOnly, workload.outcomes, {
+      lost,
+      recovery,
+      exits: watch.close(),
+      notes: [...written(notes), ...recoveryNotes(recovery)],
+    });
   },
 };
 
 /** Every fault, in the order `npm run faults` runs them. */
-export const SCENARIOS: Scenario[] = [pgRestart, pgKill9, redisFreeze, redisCut('blackhole'), redisCut('refuse'), redisKill, pgLock, sqliteFull, sqliteReadOnly, stdoutStall];
+export const SCENARIOS: Scenario[] = [
+  pgRestart,
+  pgKill9,
+  redisFreeze,
+  redisCut('blackhole'),
+  redisCut('refuse'),
+  redisKill,
+  pgLock,
+  sqliteFull,
+  sqliteReadOnly,
+  stdoutStall,
+];

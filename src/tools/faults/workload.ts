@@ -87,7 +87,15 @@ export async function post(
         : typeof errorCode === 'string'
           ? errorCode
           : `HTTP_${response.status}`;
-    return { status: response.status, code, cache: response.headers.get('x-cache'), retryAfter: response.headers.get('retry-after'), body, start, end };
+    return {
+      status: response.status,
+      code,
+      cache: response.headers.get('x-cache'),
+      retryAfter: response.headers.get('retry-after'),
+      body,
+      start,
+      end,
+    };
   } catch (error) {
     return { status: 0, code: transportFailure(error), cache: null, retryAfter: null, body: null, start, end: performance.now() };
   }
@@ -192,7 +200,10 @@ function shownArticles(data: unknown): { id: string; title: string }[] {
   const found: { id: string; title: string }[] = [];
   const visit = (value: unknown, depth: number) => {
     if (depth > 6 || value === null || typeof value !== 'object') return;
-    if (Array.isArray(value)) return value.forEach((item) => visit(item, depth + 1));
+    if (Array.isArray(value)) {
+      for (const item of value) visit(item, depth + 1);
+      return;
+    }
     const record = value as Record<string, unknown>;
     if (typeof record.id === 'string' && typeof record.title === 'string') found.push({ id: record.id, title: record.title });
     for (const [key, child] of Object.entries(record)) if (key !== 'hot') visit(child, depth + 1);
@@ -309,9 +320,13 @@ export class Workload {
       const kind = reads[step % reads.length]!;
       const article = articles[Math.floor(step / reads.length) % articles.length]!;
       step++;
-      const variables = kind === 'articlePage' ? { slug: article.slug } : kind === 'articleById' || kind === 'preview' ? { id: article.id } : {};
+      const variables =
+        kind === 'articlePage' ? { slug: article.slug } : kind === 'articleById' || kind === 'preview' ? { id: article.id } : {};
       const answer = await this.tracked(target, () =>
-        post(target, QUERIES[kind], variables, { token: READS_WITH_TOKEN.has(kind) ? token : undefined, timeoutMs: this.options.clientTimeoutMs }),
+        post(target, QUERIES[kind], variables, {
+          token: READS_WITH_TOKEN.has(kind) ? token : undefined,
+          timeoutMs: this.options.clientTimeoutMs,
+        }),
       );
       const outcome = toOutcome('read', kind, target, answer);
       if (outcome.code === null) {
@@ -336,12 +351,23 @@ export class Workload {
       const title = `${label} ${editor.name} #${++count} ${Date.now().toString(36)}`;
       this.ledger.attempt(title, article.version + 1);
       const answer = await this.tracked(editor.target, () =>
-        post(editor.target, QUERIES.update, { id: article.id, v: article.version, input: { title } }, { token, timeoutMs: this.options.clientTimeoutMs }),
+        post(
+          editor.target,
+          QUERIES.update,
+          { id: article.id, v: article.version, input: { title } },
+          { token, timeoutMs: this.options.clientTimeoutMs },
+        ),
       );
       this.outcomes.push(toOutcome('write', 'updateArticle', editor.target, answer));
       const saved = savedArticle(answer);
       if (saved) {
-        this.ledger.acknowledge({ articleId: saved.id, version: saved.version, title: saved.title, at: answer.end, instance: editor.target.name });
+        this.ledger.acknowledge({
+          articleId: saved.id,
+          version: saved.version,
+          title: saved.title,
+          at: answer.end,
+          instance: editor.target.name,
+        });
         article.version = saved.version;
       } else if (answer.code === 'CONFLICT') {
         // A save whose answer was lost may have landed after all: go on from where the article is.
@@ -429,7 +455,12 @@ export interface LostWritesCheck {
  * acknowledged writes that are missing: version v with title t must be the
  * current state or a revision. Retries for up to `timeoutMs`.
  */
-export async function findLostWrites(targets: Target[], token: string, ledger: Ledger, { timeoutMs = 15_000 } = {}): Promise<LostWritesCheck> {
+export async function findLostWrites(
+  targets: Target[],
+  token: string,
+  ledger: Ledger,
+  { timeoutMs = 15_000 } = {},
+): Promise<LostWritesCheck> {
   const lost: Acknowledged[] = [];
   let lastProblem: string | null = null;
   for (const articleId of ledger.articles()) {
@@ -499,7 +530,12 @@ export async function measureRecovery(
         if (writeAt === null) {
           const title = `probe ${target.name} #${++count} ${Date.now().toString(36)}`;
           ledger.attempt(title, article.version + 1);
-          const answer = await post(target, QUERIES.update, { id: article.id, v: article.version, input: { title } }, { token, timeoutMs: left });
+          const answer = await post(
+            target,
+            QUERIES.update,
+            { id: article.id, v: article.version, input: { title } },
+            { token, timeoutMs: left },
+          );
           outcomes?.push(toOutcome('probe', 'updateArticle', target, answer));
           failed(answer);
           const saved = savedArticle(answer);
@@ -516,7 +552,13 @@ export async function measureRecovery(
       }
       const readMs = readAt === null ? null : readAt - since;
       const writeMs = writeAt === null ? null : writeAt - since;
-      return { instance: target.name, readMs, writeMs, ms: readMs === null || writeMs === null ? null : Math.max(readMs, writeMs), failures };
+      return {
+        instance: target.name,
+        readMs,
+        writeMs,
+        ms: readMs === null || writeMs === null ? null : Math.max(readMs, writeMs),
+        failures,
+      };
     }),
   );
   const ms = perInstance.some((one) => one.ms === null) ? null : Math.max(0, ...perInstance.map((one) => one.ms ?? 0));
@@ -537,7 +579,8 @@ export function summarize(outcomes: Outcome[]): {
   const counted = outcomes.filter((outcome) => outcome.kind !== 'probe');
   const errorsByCode: Record<string, number> = {};
   for (const outcome of counted) if (outcome.code !== null) errorsByCode[outcome.code] = (errorsByCode[outcome.code] ?? 0) + 1;
-  const longest = (kind: Outcome['kind']) => Math.max(0, ...counted.filter((outcome) => outcome.kind === kind).map((outcome) => outcome.end - outcome.start));
+  const longest = (kind: Outcome['kind']) =>
+    Math.max(0, ...counted.filter((outcome) => outcome.kind === kind).map((outcome) => outcome.end - outcome.start));
   return {
     requests: counted.length,
     reads: counted.filter((outcome) => outcome.kind === 'read').length,

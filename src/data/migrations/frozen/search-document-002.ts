@@ -13,7 +13,26 @@ import { ROOT } from '../../../paths.js';
 const require = createRequire(import.meta.url);
 const stopwordsIso = require('stopwords-iso/stopwords-iso.json') as Record<string, string[]>;
 
-const NEWSROOM_STOPWORDS = ['表示', '认为', '记者', '报道', '目前', '已经', '今年', '去年', '这个', '东西', '时候', '没有', '一下', '可以', '进行', '相关', '其中', '通过'];
+const NEWSROOM_STOPWORDS = [
+  '表示',
+  '认为',
+  '记者',
+  '报道',
+  '目前',
+  '已经',
+  '今年',
+  '去年',
+  '这个',
+  '东西',
+  '时候',
+  '没有',
+  '一下',
+  '可以',
+  '进行',
+  '相关',
+  '其中',
+  '通过',
+];
 const STOPWORDS = new Set([...(stopwordsIso.zh ?? []), ...(stopwordsIso.en ?? []), ...NEWSROOM_STOPWORDS]);
 
 let jieba: JiebaType | undefined;

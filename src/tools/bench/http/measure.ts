@@ -2,12 +2,25 @@
 // server's CPU, memory, event-loop delay and garbage collection read around the run; and the
 // logging comparison, which measures the uncached scenario under each logging setting.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { drive, pace, type Cursor, type RunResult, type Workload } from '../load.js';
+import { type Cursor, drive, pace, type RunResult, type Workload } from '../load.js';
 import { cpuMs } from '../server-command.js';
 import { formatPercent } from '../stats.js';
-import { cpuSince, memory, scrape, servicesCpu, gcSince, SERVICES, serverTail, startNewsgraph, stopChild, type GcTotals, type LoggingEnv, type Server } from './processes.js';
+import {
+  cpuSince,
+  type GcTotals,
+  gcSince,
+  type LoggingEnv,
+  memory,
+  SERVICES,
+  type Server,
+  scrape,
+  serverTail,
+  servicesCpu,
+  startNewsgraph,
+  stopChild,
+} from './processes.js';
 import { CONNECTIONS, LOGGING_ROUNDS, PACED_CONNECTIONS, progress, SECONDS, WARMUP_SECONDS } from './settings.js';
-import { articlePost, listWorkload, type Fixtures } from './workloads.js';
+import { articlePost, type Fixtures, listWorkload } from './workloads.js';
 
 export interface Row {
   scenario: string;
@@ -68,7 +81,10 @@ export async function compareLogging(fixtures: Fixtures, uncached: Workload): Pr
     for (const { name, env } of round % 2 ? LOGGING : [...LOGGING].reverse()) {
       const newsgraph = await startNewsgraph(env);
       progress(`logging, round ${round}: ${name}`);
-      const warmup = listWorkload('uncached warm-up', fixtures.warm.map((slug) => articlePost(slug)));
+      const warmup = listWorkload(
+        'uncached warm-up',
+        fixtures.warm.map((slug) => articlePost(slug)),
+      );
       const row = await measure('uncached ArticlePage', newsgraph, uncached, { warmup, verifyWarmup: false });
       const dropped = (await scrape(newsgraph))('log_lines_dropped_total');
       await stopChild(newsgraph.child);
@@ -86,7 +102,9 @@ export async function measure(
 ): Promise<Row> {
   const common = { port: server.port, connections: CONNECTIONS, enforceOnce: server.kind === 'newsgraph' };
   const load = (options: Parameters<typeof drive>[0]) =>
-    target?.pacing === 'even' ? pace({ ...options, connections: PACED_CONNECTIONS, rate: target.rate }) : drive({ ...options, ...(target ? { rate: target.rate } : {}) });
+    target?.pacing === 'even'
+      ? pace({ ...options, connections: PACED_CONNECTIONS, rate: target.rate })
+      : drive({ ...options, ...(target ? { rate: target.rate } : {}) });
   const what = `${scenario}${target ? ` at ${Math.round(target.rate)} req/s (${target.pacing}, ${formatPercent(target.share)})` : ''}`;
   progress(`${what}: ${server.kind}, ${WARMUP_SECONDS} s warm-up, ${SECONDS} s run`);
   await load({ ...common, workload: warmup, cursor: cursorFor(warmup, server), seconds: WARMUP_SECONDS, verify: verifyWarmup });
@@ -100,7 +118,8 @@ export async function measure(
   const loggedBefore = server.output && { lines: server.output.lines, bytes: server.output.bytes };
   const run = await load({ ...common, workload, cursor: cursorFor(workload, server), seconds: SECONDS, verify: true });
   const cpu = cpuMs(server.pid) - cpuBefore;
-  const logged = server.output && loggedBefore && { lines: server.output.lines - loggedBefore.lines, bytes: server.output.bytes - loggedBefore.bytes };
+  const logged = server.output &&
+    loggedBefore && { lines: server.output.lines - loggedBefore.lines, bytes: server.output.bytes - loggedBefore.bytes };
   const client = process.cpuUsage(clientBefore);
   const services = cpuSince(servicesBefore, servicesCpu());
   clientLoop.disable();
@@ -119,7 +138,14 @@ export async function measure(
     clientCpu: (client.user + client.system) / 1e6 / run.seconds,
     ...(SERVICES.length && server.kind === 'newsgraph' ? { servicesCpu: services / 1000 / run.seconds } : {}),
     loopDelay: {
-      ...(serverLoop ? { server: { max: serverLoop('nodejs_eventloop_lag_max_seconds') * 1000, p99: serverLoop('nodejs_eventloop_lag_p99_seconds') * 1000 } } : {}),
+      ...(serverLoop
+        ? {
+            server: {
+              max: serverLoop('nodejs_eventloop_lag_max_seconds') * 1000,
+              p99: serverLoop('nodejs_eventloop_lag_p99_seconds') * 1000,
+            },
+          }
+        : {}),
       client: { max: clientLoop.max / 1e6, p99: clientLoop.percentile(99) / 1e6 },
     },
     ...(serverLoop && gcBefore ? { gc: gcSince(gcBefore, serverLoop.gc) } : {}),

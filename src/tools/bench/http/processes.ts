@@ -1,8 +1,8 @@
 // Process control for npm run bench: starting and stopping newsgraph (as npm start runs it) and the
 // ceiling server, and reading what they use: CPU and memory from /proc, newsgraph's own /metrics.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, mkdtempSync, openSync, readdirSync, readFileSync, closeSync, rmSync } from 'node:fs';
+import { closeSync, createWriteStream, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,7 +51,10 @@ let starts = 0;
  */
 export type LoggingEnv = Partial<Record<'LOG_LEVEL' | 'LOG_REQUESTS', string>>;
 
-function newsgraphCommand(port: number, logging: LoggingEnv = { LOG_LEVEL: 'warn' }): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
+function newsgraphCommand(
+  port: number,
+  logging: LoggingEnv = { LOG_LEVEL: 'warn' },
+): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
   if (!server) throw new Error('the server has not been built yet');
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -123,7 +126,9 @@ export function serverTail(server: Server): string {
 async function startCeiling(answers: string): Promise<Server> {
   const started = performance.now();
   const entry = fileURLToPath(new URL('./ceiling.ts', import.meta.url));
-  const child = watch(spawn(process.execPath, ['--import', 'tsx', entry, answers], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  const child = watch(
+    spawn(process.execPath, ['--import', 'tsx', entry, answers], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+  );
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (message: { port: number }) => resolve(message.port));
     child.once('exit', (code) => reject(new Error(`the ceiling server exited with ${code} while starting`)));
@@ -179,7 +184,13 @@ export async function stopChild(child: ChildProcess): Promise<void> {
 
 export async function buildStore(store: string): Promise<void> {
   console.log(`${store} does not exist: building it with npm run corpus -- --articles ${ARTICLES} (about 2 minutes for 100,000)`);
-  const child = watch(spawn('npm', ['run', 'corpus', '--', '--articles', String(ARTICLES)], { cwd: ROOT, env: { ...process.env, DATABASE_URL: STORE_URL }, stdio: ['ignore', 'inherit', 'inherit'] }));
+  const child = watch(
+    spawn('npm', ['run', 'corpus', '--', '--articles', String(ARTICLES)], {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: STORE_URL },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    }),
+  );
   const [code] = (await once(child, 'exit')) as [number | null];
   console.log();
   if (code !== 0) {

@@ -11,9 +11,11 @@ import { CONNECTIONS, LOGGING_ROUNDS, PACED_CONNECTIONS, REDIS_URL, SECONDS, WAR
 import { describeDifference, type Fixtures } from './workloads.js';
 
 const number = (value: number) => Math.round(value).toLocaleString('en');
-const table = (header: string[], body: string[][]) => [header, header.map(() => '---'), ...body].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
+const table = (header: string[], body: string[][]) =>
+  [header, header.map(() => '---'), ...body].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 /** The CPU model and core count, as each report's heading gives them. */
-const machine = () => `${/^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown CPU'}, ${availableParallelism()} cores`;
+const machine = () =>
+  `${/^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown CPU'}, ${availableParallelism()} cores`;
 
 interface Report {
   store: string;
@@ -41,9 +43,13 @@ export function printReport({ store, fixtures, uncachedCount, startups, rows, at
     String(failures(row.run)),
   ];
 
-  console.log(`\nnewsgraph over HTTP: ${fixtures.total.toLocaleString('en')} articles in ${store}${REDIS_URL ? `; caches in Redis (${REDIS_URL})` : ''}`);
+  console.log(
+    `\nnewsgraph over HTTP: ${fixtures.total.toLocaleString('en')} articles in ${store}${REDIS_URL ? `; caches in Redis (${REDIS_URL})` : ''}`,
+  );
   console.log(`${machine()}; node ${process.version}; the load generator runs in the bench process`);
-  console.log(`${CONNECTIONS} connections (even-paced runs: up to ${PACED_CONNECTIONS}, opened as needed), pipelining 1, ${SECONDS} s runs after ${WARMUP_SECONDS} s warm-ups; start-up (spawn to /ready 200): ${startups.map((ms) => `${number(ms)} ms`).join(', restart ')}`);
+  console.log(
+    `${CONNECTIONS} connections (even-paced runs: up to ${PACED_CONNECTIONS}, opened as needed), pipelining 1, ${SECONDS} s runs after ${WARMUP_SECONDS} s warm-ups; start-up (spawn to /ready 200): ${startups.map((ms) => `${number(ms)} ms`).join(', restart ')}`,
+  );
   console.log(
     `requests: cached over ${fixtures.cached.length.toLocaleString('en')} articles; uncached over ${number(uncachedCount)} recorded ones, none sent twice; ` +
       `mix over ${fixtures.mix.length.toLocaleString('en')} articles, ${fixtures.sections.length} sections, ${fixtures.terms.length} search words (${fixtures.terms.slice(0, 4).join(' ')} …) and unique queries\n`,
@@ -62,8 +68,28 @@ export function printReport({ store, fixtures, uncachedCount, startups, rows, at
   );
   console.log(
     table(
-      ['scenario', 'server', 'pacing', 'share of max', 'target req/s', 'req/s', 'p50 ms', 'p99 ms', 'CPU ms/req', 'RSS MiB (peak)', 'failures'],
-      atRate.map((row) => [row.scenario, row.server, row.target?.pacing ?? '', formatPercent(row.target?.share ?? 0), number(row.target?.rate ?? 0), number(row.rps), ...measured(row)]),
+      [
+        'scenario',
+        'server',
+        'pacing',
+        'share of max',
+        'target req/s',
+        'req/s',
+        'p50 ms',
+        'p99 ms',
+        'CPU ms/req',
+        'RSS MiB (peak)',
+        'failures',
+      ],
+      atRate.map((row) => [
+        row.scenario,
+        row.server,
+        row.target?.pacing ?? '',
+        formatPercent(row.target?.share ?? 0),
+        number(row.target?.rate ?? 0),
+        number(row.rps),
+        ...measured(row),
+      ]),
     ),
   );
 
@@ -81,11 +107,16 @@ export function printReport({ store, fixtures, uncachedCount, startups, rows, at
   const paced = atRate.filter((row) => row.run.opened !== undefined);
   if (paced.length) {
     console.log(`\nconnections each even-paced run opened (of up to ${PACED_CONNECTIONS}), the most requests in flight at once:`);
-    for (const row of paced) console.log(`  ${`${row.scenario} at ${formatPercent(row.target!.share)}, ${row.server}`.padEnd(52)} ${String(row.run.opened).padStart(6)}`);
+    for (const row of paced)
+      console.log(
+        `  ${`${row.scenario} at ${formatPercent(row.target!.share)}, ${row.server}`.padEnd(52)} ${String(row.run.opened).padStart(6)}`,
+      );
   }
 
   // A stalled event loop delays every request in flight: the server's, or the load generator's own.
-  console.log('\nevent-loop delay during each newsgraph run, max / p99 ms (server; load generator), sampled every 10 ms, so 10 ms is on time:');
+  console.log(
+    '\nevent-loop delay during each newsgraph run, max / p99 ms (server; load generator), sampled every 10 ms, so 10 ms is on time:',
+  );
   for (const row of [...rows, ...atRate].filter((row) => row.server === 'newsgraph')) {
     const name = `${row.scenario}${row.target ? ` at ${formatPercent(row.target.share)} (${row.target.pacing})` : ''}`;
     const { server, client } = row.loopDelay;
@@ -120,9 +151,14 @@ export function printReport({ store, fixtures, uncachedCount, startups, rows, at
     const lag = row.run.sendLag;
     // Timers fire at best every millisecond, so up to a millisecond late is the pacer's own grain.
     if (row.run.opened !== undefined && row.run.opened >= PACED_CONNECTIONS) {
-      notes.push(`${row.scenario} at ${formatPercent(row.target!.share)} (even), ${row.server}: all ${PACED_CONNECTIONS} connections were in use at some point, so requests also waited for one`);
+      notes.push(
+        `${row.scenario} at ${formatPercent(row.target!.share)} (even), ${row.server}: all ${PACED_CONNECTIONS} connections were in use at some point, so requests also waited for one`,
+      );
     }
-    if (lag && lag.p99 > 2) notes.push(`${row.scenario} at ${formatPercent(row.target!.share)} (even), ${row.server}: requests left the bench up to ${formatMs(lag.p99)} ms late (p99), counted in their latency: the load generator was short of CPU`);
+    if (lag && lag.p99 > 2)
+      notes.push(
+        `${row.scenario} at ${formatPercent(row.target!.share)} (even), ${row.server}: requests left the bench up to ${formatMs(lag.p99)} ms late (p99), counted in their latency: the load generator was short of CPU`,
+      );
   }
   if (notes.length) console.log(`\nnotes:\n${notes.map((note) => `- ${note}`).join('\n')}`);
 
@@ -133,11 +169,16 @@ export function printReport({ store, fixtures, uncachedCount, startups, rows, at
   check(ratio('uncached ArticlePage') >= 0.4, `uncached ArticlePage ≥ 40% of ceiling: ${formatPercent(ratio('uncached ArticlePage'))}`);
   const even = (server: Server['kind']) => atRate.filter((row) => row.server === server && row.target?.pacing === 'even');
   for (const row of even('newsgraph').filter((row) => row.target!.share === 0.8)) {
-    check(row.run.latency.p99 <= 20 && !failures(row.run), `${row.scenario} p99 ≤ 20 ms at 80% of max (even pacing): ${formatMs(row.run.latency.p99)} ms`);
+    check(
+      row.run.latency.p99 <= 20 && !failures(row.run),
+      `${row.scenario} p99 ≤ 20 ms at 80% of max (even pacing): ${formatMs(row.run.latency.p99)} ms`,
+    );
     const lower = even('newsgraph').filter((other) => other.scenario === row.scenario && other.target!.share < 0.8);
     const holds = lower.find((other) => other.run.latency.p99 <= 20 && !failures(other.run));
     if (lower.length) {
-      console.log(`           ${holds ? `it holds at ${formatPercent(holds.target!.share)} of max (${formatMs(holds.run.latency.p99)} ms)` : `not even at ${formatPercent(lower.at(-1)!.target!.share)} of max (${formatMs(lower.at(-1)!.run.latency.p99)} ms)`}`);
+      console.log(
+        `           ${holds ? `it holds at ${formatPercent(holds.target!.share)} of max (${formatMs(holds.run.latency.p99)} ms)` : `not even at ${formatPercent(lower.at(-1)!.target!.share)} of max (${formatMs(lower.at(-1)!.run.latency.p99)} ms)`}`,
+      );
     }
     const ceilings = even('ceiling').filter((other) => other.scenario === row.scenario);
     if (ceilings.length) {
@@ -153,7 +194,9 @@ export function printLogging(store: string, fixtures: Fixtures, uncached: Worklo
   const signed = (value: number) => `${value < 0 ? '−' : '+'}${number(Math.abs(value))}`;
   const microseconds = (row: Row) => row.cpuMsPerRequest * 1000;
 
-  console.log(`\nwhat logging costs: uncached ArticlePage on newsgraph in production mode, ${fixtures.total.toLocaleString('en')} articles in ${store}`);
+  console.log(
+    `\nwhat logging costs: uncached ArticlePage on newsgraph in production mode, ${fixtures.total.toLocaleString('en')} articles in ${store}`,
+  );
   console.log(`${machine()}; node ${process.version}; the load generator runs in the bench process`);
   console.log(
     `a fresh process each run, ${CONNECTIONS} connections, ${SECONDS} s runs after ${WARMUP_SECONDS} s warm-ups on other articles, ${LOGGING_ROUNDS} rounds (alternating, the second in reverse order); ` +
@@ -182,7 +225,13 @@ export function printLogging(store: string, fixtures: Fixtures, uncached: Worklo
   // Over all rounds: total CPU over total answers, so a longer run weighs more.
   const total = (logging: Logging) => {
     const rows = runs.filter((run) => run.logging === logging).map((run) => run.row);
-    return (1000 * rows.reduce((sum, row) => sum + row.cpuMsPerRequest * row.run.responses, 0)) / Math.max(1, rows.reduce((sum, row) => sum + row.run.responses, 0));
+    return (
+      (1000 * rows.reduce((sum, row) => sum + row.cpuMsPerRequest * row.run.responses, 0)) /
+      Math.max(
+        1,
+        rows.reduce((sum, row) => sum + row.run.responses, 0),
+      )
+    );
   };
   const byRound = (more: Logging, less: Logging) =>
     Array.from({ length: LOGGING_ROUNDS }, (_, i) => {
@@ -192,7 +241,9 @@ export function printLogging(store: string, fixtures: Fixtures, uncached: Worklo
   const cost = (more: Logging, less: Logging) => `${signed(total(more) - total(less))} µs (rounds: ${byRound(more, less)})`;
   const [usual, every, silent] = [LOGGING[0].name, LOGGING[1].name, LOGGING[2].name];
   console.log(`\nserver CPU per request over all rounds: ${LOGGING.map(({ name }) => `${name} ${number(total(name))} µs`).join('; ')}`);
-  console.log(`logging every request costs ${cost(every, usual)} of server CPU per request over the default, ${cost(every, silent)} over LOG_LEVEL=silent`);
+  console.log(
+    `logging every request costs ${cost(every, usual)} of server CPU per request over the default, ${cost(every, silent)} over LOG_LEVEL=silent`,
+  );
   console.log(`the default's 1% costs ${cost(usual, silent)} over LOG_LEVEL=silent`);
   // The same setting measured twice shows how small a difference these rounds can tell from noise.
   const spreads = LOGGING.map(({ name }) => {
@@ -200,13 +251,18 @@ export function printLogging(store: string, fixtures: Fixtures, uncached: Worklo
     return { name, spread: Math.max(...values) - Math.min(...values) };
   }).sort((a, b) => b.spread - a.spread);
   if (LOGGING_ROUNDS > 1) {
-    console.log(`noise: one setting's runs differ by up to ${number(spreads[0]!.spread)} µs per request (${spreads[0]!.name}); a difference smaller than that is not resolved here`);
+    console.log(
+      `noise: one setting's runs differ by up to ${number(spreads[0]!.spread)} µs per request (${spreads[0]!.name}); a difference smaller than that is not resolved here`,
+    );
   }
   const dropped = runs.reduce((sum, run) => sum + run.dropped, 0);
   console.log(`log lines the servers dropped for want of a reader (newsgraph_log_lines_dropped_total): ${number(dropped)}`);
 
   for (const { logging, round, row } of runs) {
-    if (failures(row.run)) notes.push(`${logging}, round ${round}: ${failures(row.run)} failures${row.run.firstMismatch ? `; first: ${describeMismatch(row.run.firstMismatch)}` : ''}`);
+    if (failures(row.run))
+      notes.push(
+        `${logging}, round ${round}: ${failures(row.run)} failures${row.run.firstMismatch ? `; first: ${describeMismatch(row.run.firstMismatch)}` : ''}`,
+      );
   }
   if (notes.length) console.log(`\nnotes:\n${notes.map((note) => `- ${note}`).join('\n')}`);
 }

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import type { DatabaseConfig } from '../../../config.js';
-import { drive, type BenchRequest, type Expected, type Workload } from '../load.js';
+import { type BenchRequest, drive, type Expected, type Workload } from '../load.js';
 import type { Server } from './processes.js';
 import { ARTICLES, CONNECTIONS, MAX_SLUGS, MIX_LENGTH, progress, SECONDS } from './settings.js';
 
@@ -24,7 +24,11 @@ interface Operation {
   sha256: string;
 }
 const operation = (name: string, query: string): Operation => ({ name, query, sha256: createHash('sha256').update(query).digest('hex') });
-const OPERATIONS = { article: operation('ArticlePage', ARTICLE_PAGE), section: operation('SectionPage', SECTION_PAGE), search: operation('Search', SEARCH) };
+const OPERATIONS = {
+  article: operation('ArticlePage', ARTICLE_PAGE),
+  section: operation('SectionPage', SECTION_PAGE),
+  search: operation('Search', SEARCH),
+};
 
 // ---------------------------------------------------------------- fixtures
 
@@ -50,7 +54,11 @@ export async function collectFixtures(server: Server, database: DatabaseConfig):
   }
   const slugs: string[] = [];
   for (let after: string | null = null; slugs.length < Math.min(total, MAX_SLUGS); ) {
-    const page: Page = await graphql<Page>(server, 'query Slugs($after: String) { articles(first: 100, after: $after) { nodes { slug } pageInfo { endCursor hasNextPage } } }', { after });
+    const page: Page = await graphql<Page>(
+      server,
+      'query Slugs($after: String) { articles(first: 100, after: $after) { nodes { slug } pageInfo { endCursor hasNextPage } } }',
+      { after },
+    );
     slugs.push(...page.articles.nodes.map((node) => node.slug));
     if (!page.articles.pageInfo.hasNextPage) break;
     after = page.articles.pageInfo.endCursor;
@@ -64,7 +72,9 @@ export async function collectFixtures(server: Server, database: DatabaseConfig):
   const uniquePool = take(2_000);
   const warm = take(2_000);
   const uncached = slugs.slice(taken);
-  const sections = (await graphql<{ sections: { slug: string }[] }>(server, '{ sections { slug } }')).sections.map((section) => section.slug);
+  const sections = (await graphql<{ sections: { slug: string }[] }>(server, '{ sections { slug } }')).sections.map(
+    (section) => section.slug,
+  );
   return { total, cached, mix, uniquePool, warm, uncached, sections, terms: await searchTerms(database, 50) };
 }
 
@@ -99,9 +109,14 @@ async function searchTerms(database: DatabaseConfig, count: number): Promise<str
 }
 
 async function graphql<T>(server: Server, query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const response = await fetch(`http://127.0.0.1:${server.port}/graphql`, { method: 'POST', headers: JSON_POST, body: JSON.stringify({ query, variables }) });
+  const response = await fetch(`http://127.0.0.1:${server.port}/graphql`, {
+    method: 'POST',
+    headers: JSON_POST,
+    body: JSON.stringify({ query, variables }),
+  });
   const body = (await response.json()) as { data?: T; errors?: unknown[] };
-  if (response.status !== 200 || body.errors || !body.data) throw new Error(`fixture query failed (${response.status}): ${JSON.stringify(body).slice(0, 500)}`);
+  if (response.status !== 200 || body.errors || !body.data)
+    throw new Error(`fixture query failed (${response.status}): ${JSON.stringify(body).slice(0, 500)}`);
   return body.data;
 }
 
@@ -131,7 +146,12 @@ export function listWorkload(name: string, requests: BenchRequest[]): Workload {
  * connections together, so the shares hold over any stretch of the run. Unique queries are
  * numbered from `firstUnique`, so no two workloads sent to one process share one.
  */
-export function mixWorkload(name: string, fixtures: Fixtures, canonicals: Map<string, Expected>, { apq, firstUnique }: { apq: boolean; firstUnique: number }): Workload {
+export function mixWorkload(
+  name: string,
+  fixtures: Fixtures,
+  canonicals: Map<string, Expected>,
+  { apq, firstUnique }: { apq: boolean; firstUnique: number },
+): Workload {
   const next = random(7);
   const pick = <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]!;
   const requests: BenchRequest[] = [];
@@ -182,7 +202,10 @@ export async function record(server: Server, workload: Workload, notes: string[]
   // Once-only requests are never fetched here: unique queries' answers are derived, uncached ones recorded apart.
   const shared = workload.requests.flatMap((request, i) => (request.once ? [] : [i]));
   const fresh = shared.filter((i) => !answered.has(`${server.pid} ${requestKey(workload.requests[i]!)}`)).length;
-  if (fresh) progress(`${workload.name}: fetching ${fresh.toLocaleString('en')} distinct requests once from newsgraph (the answers to expect, and a warm-up)`);
+  if (fresh)
+    progress(
+      `${workload.name}: fetching ${fresh.toLocaleString('en')} distinct requests once from newsgraph (the answers to expect, and a warm-up)`,
+    );
   let changed = 0;
   let example = '';
   await inParallel(shared, CONNECTIONS, async (i) => {
@@ -201,7 +224,10 @@ export async function record(server: Server, workload: Workload, notes: string[]
     }
     workload.expected[i] = answer;
   });
-  if (changed) notes.push(`${workload.name}: ${changed} answers differ from an earlier newsgraph process's answer to the same request; e.g. ${example}`);
+  if (changed)
+    notes.push(
+      `${workload.name}: ${changed} answers differ from an earlier newsgraph process's answer to the same request; e.g. ${example}`,
+    );
 }
 
 /**
@@ -210,7 +236,10 @@ export async function record(server: Server, workload: Workload, notes: string[]
  * out. Only what was answered makes the list.
  */
 export async function recordUncached(server: Server, slugs: string[], notes: string[]): Promise<Workload> {
-  const candidates = listWorkload('uncached recording', slugs.map((slug) => articlePost(slug, true)));
+  const candidates = listWorkload(
+    'uncached recording',
+    slugs.map((slug) => articlePost(slug, true)),
+  );
   const answers = new Map<number, Expected>();
   progress(`uncached ArticlePage: recording answers for ${2 * SECONDS} s from this newsgraph process`);
   const run = await drive({
@@ -226,10 +255,15 @@ export async function recordUncached(server: Server, slugs: string[], notes: str
   const slots = [...answers.keys()].sort((a, b) => a - b);
   for (const slot of slots) {
     const { body } = answers.get(slot)!;
-    if ((JSON.parse(body.toString()) as { errors?: unknown }).errors) throw new Error(`${candidates.requests[slot]!.label} answered with errors: ${body.toString().slice(0, 500)}`);
+    if ((JSON.parse(body.toString()) as { errors?: unknown }).errors)
+      throw new Error(`${candidates.requests[slot]!.label} answered with errors: ${body.toString().slice(0, 500)}`);
   }
-  if (run.repeats) notes.push(`uncached ArticlePage: the store's ${slugs.length} unused articles ran out while recording; the uncached row is not trustworthy`);
-  if (run.non2xx || run.errors) notes.push(`uncached ArticlePage: ${run.non2xx} non-2xx answers and ${run.errors} errors while recording (left out of the list)`);
+  if (run.repeats)
+    notes.push(
+      `uncached ArticlePage: the store's ${slugs.length} unused articles ran out while recording; the uncached row is not trustworthy`,
+    );
+  if (run.non2xx || run.errors)
+    notes.push(`uncached ArticlePage: ${run.non2xx} non-2xx answers and ${run.errors} errors while recording (left out of the list)`);
   progress(`uncached ArticlePage: recorded ${slots.length.toLocaleString('en')} answers (${Math.round(run.good / run.seconds)} req/s)`);
   const requests = slots.map((slot) => candidates.requests[slot]!);
   return { name: 'uncached ArticlePage', requests, order: requests.map((_, i) => i), expected: slots.map((slot) => answers.get(slot)!) };
@@ -262,14 +296,23 @@ export async function registerPersistedQueries(server: Server, fixtures: Fixture
   ];
   for (const [op, variables] of examples) {
     const extensions = { persistedQuery: { version: 1, sha256Hash: op.sha256 } };
-    const response = await fetch(`http://127.0.0.1:${server.port}/graphql`, { method: 'POST', headers: JSON_POST, body: JSON.stringify({ query: op.query, variables, extensions }) });
+    const response = await fetch(`http://127.0.0.1:${server.port}/graphql`, {
+      method: 'POST',
+      headers: JSON_POST,
+      body: JSON.stringify({ query: op.query, variables, extensions }),
+    });
     const text = await response.text();
-    if (response.status !== 200 || text.includes('"errors"')) throw new Error(`registering ${op.name} as a persisted query failed (${response.status}): ${text.slice(0, 300)}`);
+    if (response.status !== 200 || text.includes('"errors"'))
+      throw new Error(`registering ${op.name} as a persisted query failed (${response.status}): ${text.slice(0, 300)}`);
   }
 }
 
 async function fetchAnswer(server: Server, request: BenchRequest): Promise<Expected> {
-  const response = await fetch(`http://127.0.0.1:${server.port}${request.path}`, { method: request.method, headers: request.headers, body: request.body });
+  const response = await fetch(`http://127.0.0.1:${server.port}${request.path}`, {
+    method: request.method,
+    headers: request.headers,
+    body: request.body,
+  });
   const body = Buffer.from(await response.arrayBuffer());
   // An error is never the answer to expect: the fixture itself is broken.
   if (response.status < 200 || response.status > 299 || (JSON.parse(body.toString()) as { errors?: unknown }).errors) {
@@ -328,7 +371,11 @@ function firstDifference(want: unknown, got: unknown, path: string): string | un
     return `${path || '(root)'}: expected ${show(want)}, got ${show(got)}`;
   }
   for (const key of new Set([...Object.keys(want), ...Object.keys(got)])) {
-    const difference = firstDifference(Reflect.get(want, key), Reflect.get(got, key), Array.isArray(want) ? `${path}[${key}]` : path ? `${path}.${key}` : key);
+    const difference = firstDifference(
+      Reflect.get(want, key),
+      Reflect.get(got, key),
+      Array.isArray(want) ? `${path}[${key}]` : path ? `${path}.${key}` : key,
+    );
     if (difference) return difference;
   }
   return undefined;
