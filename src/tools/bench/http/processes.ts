@@ -125,7 +125,7 @@ export function serverTail(server: Server): string {
 
 async function startCeiling(answers: string): Promise<Server> {
   const started = performance.now();
-  const entry = fileURLToPath(new URL('./ceiling.ts', import.meta.url));
+  const entry = fileURLToPath(new URL('../ceiling.ts', import.meta.url));
   const child = watch(
     spawn(process.execPath, ['--import', 'tsx', entry, answers], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
   );
