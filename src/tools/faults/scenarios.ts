@@ -400,7 +400,7 @@ const redisKill: Scenario = {
 
 const pgLock: Scenario = {
   name: 'pg-lock',
-  description: 'PostgreSQL: ACCESS EXCLUSIVE lock on articles held 5 s by another session; readers include sections',
+  description: 'PostgreSQL: ACCESS EXCLUSIVE lock on articles held 5 s by another connection; readers include sections',
   run: (context) =>
     twoInstanceFault(pgLock, context, {}, async ({ pg: cluster, a, b, token }, workload) => {
       const client = new pg.Client({ connectionString: cluster.url });
