@@ -1,7 +1,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { ApolloClient, gql, HttpLink, type TypedDocumentNode } from '@apollo/client';
+import { ApolloClient, CombinedGraphQLErrors, gql, HttpLink, ServerError, type TypedDocumentNode } from '@apollo/client';
 import { loadDevMessages, loadErrorMessages } from '@apollo/client/dev';
 import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -201,6 +201,26 @@ describe('Apollo Client against the server, with the cache the repository ships'
     const second = await persistedClient().query({ query: ARTICLE_PAGE, variables: { slug: SEED_SLUG } });
     expect(second.data).toEqual(first.data);
     expect(sent).toEqual([{ method: 'GET', hasQuery: false }]);
+    expect(warnings).toEqual([]);
+  });
+
+  it('reports the error codes the README lists: GraphQL errors with extensions.code, HTTP refusals with their status', async () => {
+    const apollo = client();
+    const refused = await apollo.query({ query: gql`query Both { article(id: "1", slug: "x") { id } }` }).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(CombinedGraphQLErrors.is(refused) && refused.errors.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+    const tooDeep = await apollo
+      .query({
+        query: gql`query Deep { sections { parent { parent { parent { parent { parent { parent { parent { parent { parent { parent { parent { parent { id } } } } } } } } } } } } } }`,
+      })
+      .then(
+        () => null,
+        (error: unknown) => error,
+      );
+    expect(CombinedGraphQLErrors.is(tooDeep) && tooDeep.errors.map((e) => e.extensions?.code)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    expect(ServerError.is(tooDeep)).toBe(false);
     expect(warnings).toEqual([]);
   });
 
