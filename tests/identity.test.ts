@@ -147,6 +147,19 @@ describe('global ids', () => {
     expect(tagReads.map((q) => q.sql)).toHaveLength(1);
   });
 
+  it('reports a store failure under node as an error, never as a missing object', async () => {
+    const broken = await createTestServer();
+    try {
+      const [seed] = await broken.store.findArticlesBySlugs({ slugs: [SEED_SLUG] });
+      await broken.store.close();
+      const result = await broken.execute(NODE, { id: `gid://newsgraph/Article/${seed!.id}` });
+      expect(result.data).toEqual({ node: null });
+      expect(result.errors?.length, JSON.stringify(result)).toBe(1);
+    } finally {
+      await broken.close();
+    }
+  });
+
   it('refuses more than 100 ids in nodes', async () => {
     const errors = await t.expectErrors(`query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, {
       ids: Array.from({ length: 101 }, (_, i) => `gid://newsgraph/Article/${i + 1}`),

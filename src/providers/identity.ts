@@ -98,7 +98,9 @@ export async function findNodes(
       : await context.loaders.articleById.loadMany(articleIds);
     articleIds.forEach((articleId, i) => {
       const article = found[i];
-      articles.set(articleId, article && !(article instanceof Error) ? article : null);
+      // A store failure is the request's error (STORE_UNAVAILABLE …), never a missing object.
+      if (article instanceof Error) throw article;
+      articles.set(articleId, article ?? null);
     });
   }
   return Promise.all(
