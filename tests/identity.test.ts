@@ -125,7 +125,7 @@ describe('global ids', () => {
     expect((await t.expectData(`{ article(id: "${seedStoreId}") { revisions { id } } }`, {}, EDITOR)).article!.revisions).toEqual([{ id }]);
   });
 
-  it('answers nodes in the order asked, null where node would be null, reading each kind of record in one batch', async () => {
+  it('answers nodes in the order asked, null where node would be null, reading all articles in one statement and all tags in one', async () => {
     const articles = await t.store.listArticles({ limit: 10 });
     expect(articles.length).toBeGreaterThanOrEqual(2);
     const ids = [

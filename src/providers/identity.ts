@@ -80,8 +80,8 @@ export async function findNode(context: Context, { id, preview }: { id: string; 
  * `Query.nodes`: each id's object under the rules of its type's own look-up:
  * articles the viewer may see (hidden ones only in an editor's preview),
  * sections, tags some visible article carries, and revisions for editors
- * only. Articles and tags go through the request's loaders, so a list of
- * ids costs one batch per type.
+ * only. Articles and tags go through the request's loaders: all articles in
+ * one batch, and the tags in one batch once an article carrying each is found.
  */
 export async function findNodes(
   context: Context,
