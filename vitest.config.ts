@@ -14,6 +14,7 @@ const CONTRACT = [
   'errors',
   'executor',
   'http',
+  'identity',
   'importer',
   'instances',
   'limits',

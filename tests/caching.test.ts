@@ -265,6 +265,32 @@ describe('caching', () => {
       expect(await latestOf(otherSlug)).not.toContain('缓存失效的新文章');
     });
 
+    it('purges kept node answers: a tag only a draft carries appears once the draft is published, and the article goes once it is unpublished', async () => {
+      const NODE = `query Node($id: ID!) { node(id: $id) { id ... on Tag { name } ... on Article { title } } }`;
+      const tagId = 'gid://newsgraph/Tag/jiedianhuancun';
+      const created = await mutate(`mutation($input: CreateArticleInput!) { createArticle(input: $input) { article { id version } } }`, {
+        input: { title: '节点缓存测试', section: sectionId, body: [{ paragraph: '节点缓存的正文。' }], tags: ['节点缓存'] },
+      });
+      const { id } = created.createArticle.article;
+      await post(NODE, { id: tagId });
+      await post(NODE, { id });
+      const hiddenTag = await post(NODE, { id: tagId });
+      expect([hiddenTag.cache, hiddenTag.body.data]).toEqual(['MISS', { node: null }]);
+      expect((await post(NODE, { id: tagId })).cache).toBe('HIT');
+      // The draft is null to the public, and kept as such.
+      expect(await post(NODE, { id })).toMatchObject({ cache: 'HIT', body: { data: { node: null } } });
+
+      await mutate(`mutation($id: ID!) { publishArticle(id: $id, expectedVersion: 1) { article { version } } }`, { id });
+      expect((await post(NODE, { id: tagId })).body.data).toEqual({ node: { id: tagId, name: '节点缓存' } });
+      const shown = await post(NODE, { id });
+      expect(shown.body.data).toEqual({ node: { id, title: '节点缓存测试' } });
+      expect((await post(NODE, { id })).cache).toBe('HIT');
+
+      await mutate(`mutation($id: ID!) { unpublishArticle(id: $id, expectedVersion: 2) { article { version } } }`, { id });
+      expect((await post(NODE, { id })).body.data).toEqual({ node: null });
+      expect((await post(NODE, { id: tagId })).body.data).toEqual({ node: null });
+    });
+
     it('shows a new 热点 list and a renamed section at once', async () => {
       await post(ARTICLE_PAGE, { slug: seedSlug });
       expect((await post(ARTICLE_PAGE, { slug: seedSlug })).cache).toBe('HIT');

@@ -86,6 +86,24 @@ describe('request limits over HTTP', () => {
     await stillServes();
   });
 
+  it('costs nodes by the number of ids, however they are passed', async () => {
+    const NODES = `query($ids: [ID!]!) { nodes(ids: $ids) { ... on Article { related(kind: LATEST, first: 50) { title article { title } } } } }`;
+    const ids = (n: number) => Array.from({ length: n }, (_, i) => `gid://newsgraph/Article/${i + 1}`);
+    t.queries.length = 0;
+    const { status, body } = await post({ query: NODES, variables: { ids: ids(100) } });
+    expect(status).toBe(400);
+    expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', budget: 5000 });
+    expect(t.queries).toEqual([]);
+    expect((await post({ query: NODES, variables: { ids: ids(2) } })).status).toBe(200);
+    // Remembered by the number of ids: a second long list with other ids is refused too.
+    expect((await post({ query: NODES, variables: { ids: ids(100).reverse() } })).status).toBe(400);
+    const inline = `{ nodes(ids: [${ids(100)
+      .map((id) => `"${id}"`)
+      .join(',')}]) { ... on Article { related(kind: LATEST, first: 50) { title } } } }`;
+    expect((await post({ query: inline })).status).toBe(400);
+    await stillServes();
+  });
+
   it('refuses a body over 100 KB with 413 and a URL over 8 KB with 414', async () => {
     const big = await post({ query: `{ sections { slug } }`, variables: { padding: 'x'.repeat(110_000) } });
     expect(big.status).toBe(413);

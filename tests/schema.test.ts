@@ -46,7 +46,7 @@ describe('the schema', () => {
     expect(article.getFields().related!.args.find((a) => a.name === 'first')!.defaultValue).toBe(DEFAULT_RELATED);
   });
 
-  it('has generated resolver types that match the SDL (run `npm run codegen` when this fails)', async () => {
+  it('has generated resolver types and client artifacts (schema/generated/) that match the SDL (run `npm run codegen` when this fails)', async () => {
     const outputs = await generate({ ...config, cwd: process.cwd(), silent: true }, false);
     expect(outputs.length).toBeGreaterThan(0);
     for (const output of outputs) {

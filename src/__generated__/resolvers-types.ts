@@ -28,7 +28,7 @@ export type Scalars = {
  * A news article as the portal shows it: the headline, where it came from and
  * when, its body, who made it and what it is about.
  */
-export type Article = {
+export type Article = Node & {
   __typename?: 'Article';
   /** The article body in reading order: paragraphs and images. */
   body: Array<ContentBlock>;
@@ -42,7 +42,10 @@ export type Article = {
   deleted: Scalars['Boolean']['output'];
   /** A plain-text summary of at most 200 characters taken from the start of the body, cut at a sentence end where one fits. */
   excerpt: Scalars['String']['output'];
-  /** Opaque, stable identifier of the article in this store. */
+  /**
+   * The article's global id (see `Node`). `article(id:)` and the article
+   * mutations also take the numeric ids served before global ids.
+   */
   id: Scalars['ID']['output'];
   /**
    * The article's characteristic terms, most characteristic first: words of
@@ -163,7 +166,7 @@ export type ArticlePayload = {
 };
 
 /** An earlier state of an article. */
-export type ArticleRevision = {
+export type ArticleRevision = Node & {
   __typename?: 'ArticleRevision';
   /** The body then. */
   body: Array<ContentBlock>;
@@ -171,6 +174,8 @@ export type ArticleRevision = {
   credits: Array<Credit>;
   /** Whether it was deleted then. */
   deleted: Scalars['Boolean']['output'];
+  /** The revision's global id (see `Node`); `node(id:)` finds it for editors. */
+  id: Scalars['ID']['output'];
   /** The publication time then. */
   publishedAt: Scalars['DateTime']['output'];
   /** When this state was replaced. */
@@ -239,7 +244,11 @@ export type CreateSectionInput = {
   slug?: InputMaybe<Scalars['String']['input']>;
 };
 
-/** A person credited for an article. */
+/**
+ * A person credited for an article: a credit line, kept in the article's
+ * order. A value without an identity of its own (people are not records of
+ * the store); client caches keep credits embedded in their article.
+ */
 export type Credit = {
   __typename?: 'Credit';
   /** The role's label exactly as written on the page, for example 撰文. */
@@ -345,7 +354,9 @@ export type ImportedPage = {
  * The management side of the graph. Every mutation needs an editor token
  * (`Authorization: Bearer <token>`): without one it fails with UNAUTHENTICATED
  * (HTTP 401); sections are for ADMIN tokens only (FORBIDDEN otherwise). Each
- * mutation is one transaction: when it fails, nothing is written.
+ * mutation is one transaction: when it fails, nothing is written. Arguments
+ * and inputs naming an article or a section take its global `id`, or the
+ * numeric id served before global ids.
  */
 export type Mutation = {
   __typename?: 'Mutation';
@@ -388,7 +399,9 @@ export type Mutation = {
  * The management side of the graph. Every mutation needs an editor token
  * (`Authorization: Bearer <token>`): without one it fails with UNAUTHENTICATED
  * (HTTP 401); sections are for ADMIN tokens only (FORBIDDEN otherwise). Each
- * mutation is one transaction: when it fails, nothing is written.
+ * mutation is one transaction: when it fails, nothing is written. Arguments
+ * and inputs naming an article or a section take its global `id`, or the
+ * numeric id served before global ids.
  */
 export type MutationCreateArticleArgs = {
   input: CreateArticleInput;
@@ -399,7 +412,9 @@ export type MutationCreateArticleArgs = {
  * The management side of the graph. Every mutation needs an editor token
  * (`Authorization: Bearer <token>`): without one it fails with UNAUTHENTICATED
  * (HTTP 401); sections are for ADMIN tokens only (FORBIDDEN otherwise). Each
- * mutation is one transaction: when it fails, nothing is written.
+ * mutation is one transaction: when it fails, nothing is written. Arguments
+ * and inputs naming an article or a section take its global `id`, or the
+ * numeric id served before global ids.
  */
 export type MutationCreateSectionArgs = {
   input: CreateSectionInput;
@@ -410,7 +425,9 @@ export type MutationCreateSectionArgs = {
  * The management side of the graph. Every mutation needs an editor token
  * (`Authorization: Bearer <token>`): without one it fails with UNAUTHENTICATED
  * (HTTP 401); sections are for ADMIN tokens only (FORBIDDEN otherwise). Each
- * mutation is one transaction: when it fails, nothing is written.
+ * mutation is one transaction: when it fails, nothing is written. Arguments
+ * and inputs naming an article or a section take its global `id`, or the
+ * numeric id served before global ids.
  */
 export type MutationDeleteArticleArgs = {
   expectedVersion: Scalars['Int']['input'];
@@ -422,7 +439,9 @@ export type MutationDeleteArticleArgs = {
  * The management side of the graph. Every mutation needs an editor token
  * (`Authorization: Bearer <token>`): without one it fails with UNAUTHENTICATED
  * (HTTP 401); sections are for ADMIN tokens only (FORBIDDEN otherwise). Each
- * mutation is one transaction: when it fails, nothing is written.
+ * mutation is one transaction: when it fails, nothing is written. Arguments
+ * and inputs naming an article or a section take its global `id`, or the
+ * numeric id served before global ids.
  */
 export type MutationImportPagesArgs = {
   pages: Array<Scalars['String']['input']>;
@@ -433,7 +452,9 @@ export type MutationImportPagesArgs = {
  * The management side of the graph. Every mutation needs an editor token
  * (`Authorization: Bearer <token>`): without one it fails with UNAUTHENTICATED
  * (HTTP 401); sections are for ADMIN tokens only (FORBIDDEN otherwise). Each
- * mutation is one transaction: when it fails, nothing is written.
+ * mutation is one transaction: when it fails, nothing is written. Arguments
+ * and inputs naming an article or a section take its global `id`, or the
+ * numeric id served before global ids.
  */
 export type MutationMoveSectionArgs = {
   id: Scalars['ID']['input'];
@@ -445,7 +466,9 @@ export type MutationMoveSectionArgs = {
  * The management side of the graph. Every mutation needs an editor token
  * (`Authorization: Bearer <token>`): without one it fails with UNAUTHENTICATED
  * (HTTP 401); sections are for ADMIN tokens only (FORBIDDEN otherwise). Each
- * mutation is one transaction: when it fails, nothing is written.
+ * mutation is one transaction: when it fails, nothing is written. Arguments
+ * and inputs naming an article or a section take its global `id`, or the
+ * numeric id served before global ids.
  */
 export type MutationPublishArticleArgs = {
   at?: InputMaybe<Scalars['DateTime']['input']>;
@@ -458,7 +481,9 @@ export type MutationPublishArticleArgs = {
  * The management side of the graph. Every mutation needs an editor token
  * (`Authorization: Bearer <token>`): without one it fails with UNAUTHENTICATED
  * (HTTP 401); sections are for ADMIN tokens only (FORBIDDEN otherwise). Each
- * mutation is one transaction: when it fails, nothing is written.
+ * mutation is one transaction: when it fails, nothing is written. Arguments
+ * and inputs naming an article or a section take its global `id`, or the
+ * numeric id served before global ids.
  */
 export type MutationRestoreArticleArgs = {
   expectedVersion: Scalars['Int']['input'];
@@ -470,7 +495,9 @@ export type MutationRestoreArticleArgs = {
  * The management side of the graph. Every mutation needs an editor token
  * (`Authorization: Bearer <token>`): without one it fails with UNAUTHENTICATED
  * (HTTP 401); sections are for ADMIN tokens only (FORBIDDEN otherwise). Each
- * mutation is one transaction: when it fails, nothing is written.
+ * mutation is one transaction: when it fails, nothing is written. Arguments
+ * and inputs naming an article or a section take its global `id`, or the
+ * numeric id served before global ids.
  */
 export type MutationRestoreRevisionArgs = {
   expectedVersion: Scalars['Int']['input'];
@@ -483,7 +510,9 @@ export type MutationRestoreRevisionArgs = {
  * The management side of the graph. Every mutation needs an editor token
  * (`Authorization: Bearer <token>`): without one it fails with UNAUTHENTICATED
  * (HTTP 401); sections are for ADMIN tokens only (FORBIDDEN otherwise). Each
- * mutation is one transaction: when it fails, nothing is written.
+ * mutation is one transaction: when it fails, nothing is written. Arguments
+ * and inputs naming an article or a section take its global `id`, or the
+ * numeric id served before global ids.
  */
 export type MutationSetHotItemsArgs = {
   items: Array<HotItemInput>;
@@ -495,7 +524,9 @@ export type MutationSetHotItemsArgs = {
  * The management side of the graph. Every mutation needs an editor token
  * (`Authorization: Bearer <token>`): without one it fails with UNAUTHENTICATED
  * (HTTP 401); sections are for ADMIN tokens only (FORBIDDEN otherwise). Each
- * mutation is one transaction: when it fails, nothing is written.
+ * mutation is one transaction: when it fails, nothing is written. Arguments
+ * and inputs naming an article or a section take its global `id`, or the
+ * numeric id served before global ids.
  */
 export type MutationUnpublishArticleArgs = {
   expectedVersion: Scalars['Int']['input'];
@@ -507,7 +538,9 @@ export type MutationUnpublishArticleArgs = {
  * The management side of the graph. Every mutation needs an editor token
  * (`Authorization: Bearer <token>`): without one it fails with UNAUTHENTICATED
  * (HTTP 401); sections are for ADMIN tokens only (FORBIDDEN otherwise). Each
- * mutation is one transaction: when it fails, nothing is written.
+ * mutation is one transaction: when it fails, nothing is written. Arguments
+ * and inputs naming an article or a section take its global `id`, or the
+ * numeric id served before global ids.
  */
 export type MutationUpdateArticleArgs = {
   expectedVersion: Scalars['Int']['input'];
@@ -520,11 +553,26 @@ export type MutationUpdateArticleArgs = {
  * The management side of the graph. Every mutation needs an editor token
  * (`Authorization: Bearer <token>`): without one it fails with UNAUTHENTICATED
  * (HTTP 401); sections are for ADMIN tokens only (FORBIDDEN otherwise). Each
- * mutation is one transaction: when it fails, nothing is written.
+ * mutation is one transaction: when it fails, nothing is written. Arguments
+ * and inputs naming an article or a section take its global `id`, or the
+ * numeric id served before global ids.
  */
 export type MutationUpdateSectionArgs = {
   id: Scalars['ID']['input'];
   input: UpdateSectionInput;
+};
+
+/**
+ * An object with a global identity: its `id` is unique across every type of
+ * the graph, never reused, and the same wherever the object appears, so a
+ * client cache can keep one copy of it (Apollo Client and urql normalize by
+ * `__typename` and `id`) and fetch it again with `node(id:)`. Ids are opaque
+ * strings (today `gid://newsgraph/<Type>/<key>`): store and send them back as
+ * they are, never build or take them apart.
+ */
+export type Node = {
+  /** The object's global id. */
+  id: Scalars['ID']['output'];
 };
 
 /**
@@ -543,7 +591,7 @@ export type PageInfo = {
   startCursor?: Maybe<Scalars['String']['output']>;
 };
 
-/** A paragraph of body text. */
+/** A paragraph of body text (a value: it exists only in its article's body). */
 export type Paragraph = {
   __typename?: 'Paragraph';
   /** The paragraph's text exactly as published, with surrounding whitespace trimmed. */
@@ -568,6 +616,18 @@ export type Query = {
    * published while a reader pages never make it skip or repeat one.
    */
   articles: ArticleConnection;
+  /**
+   * The object with this global id, under the same rules as the look-up of its
+   * type: null when nothing has that id, when it is not a global id, or when
+   * the viewer may not see it (a draft for the public; a revision for anyone
+   * but editors).
+   */
+  node?: Maybe<Node>;
+  /**
+   * The objects with these global ids, in the order asked for, each as
+   * `node(id:)` would return it (null where it would be null). At most 100 ids.
+   */
+  nodes: Array<Maybe<Node>>;
   /**
    * Full-text search in Chinese and mixed Chinese and Latin text, most relevant
    * first (ties newest first). The query is cut into words the way articles
@@ -607,6 +667,28 @@ export type QueryArticlesArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   last?: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<ArticleOrder>;
+  preview?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+
+/**
+ * The read side of the portal: articles, sections and their teasers.
+ * Every field that looks something up by an identifier returns null when
+ * nothing matches; it never raises an error for a missing item.
+ */
+export type QueryNodeArgs = {
+  id: Scalars['ID']['input'];
+  preview?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+
+/**
+ * The read side of the portal: articles, sections and their teasers.
+ * Every field that looks something up by an identifier returns null when
+ * nothing matches; it never raises an error for a missing item.
+ */
+export type QueryNodesArgs = {
+  ids: Array<Scalars['ID']['input']>;
   preview?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
@@ -729,13 +811,16 @@ export type SearchMatchMode =
  * A section of the portal, such as 原创. Sections form a tree under the home
  * page 首页; an article's breadcrumb is its section's path.
  */
-export type Section = {
+export type Section = Node & {
   __typename?: 'Section';
   /** The published articles of this section and of all sections under it, a page at a time (as `Query.articles`). */
   articles: ArticleConnection;
   /** The sections directly under this one, in display order. */
   children: Array<Section>;
-  /** Opaque, stable identifier of the section. */
+  /**
+   * The section's global id (see `Node`). The section mutations and inputs
+   * taking a section also take the numeric ids served before global ids.
+   */
   id: Scalars['ID']['output'];
   /** The section's name as the portal shows it. */
   name: Scalars['String']['output'];
@@ -769,7 +854,11 @@ export type SectionPayload = {
   section: Section;
 };
 
-/** The outlet an article is credited to. */
+/**
+ * The outlet an article is credited to. A value, not an object with an
+ * identity: it has no id and is only ever seen inside its article, so client
+ * caches keep it embedded there (Apollo Client: `Source: { merge: true }`).
+ */
 export type Source = {
   __typename?: 'Source';
   /** The outlet's name as written on the page, for example 凤凰网. */
@@ -786,9 +875,11 @@ export type SourceInput = {
   url?: InputMaybe<Scalars['String']['input']>;
 };
 
-/** An editorial tag. */
-export type Tag = {
+/** An editorial tag, one object wherever it appears. */
+export type Tag = Node & {
   __typename?: 'Tag';
+  /** The tag's global id (see `Node`). */
+  id: Scalars['ID']['output'];
   /** The tag as editors wrote it. */
   name: Scalars['String']['output'];
   /** URL-safe ASCII form of the name (pinyin for Chinese), unique across tags. */
@@ -900,6 +991,15 @@ export type ResolversUnionTypes<_RefType extends Record<string, unknown>> = {
   ;
 };
 
+/** Mapping of interface types */
+export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = {
+  Node:
+    | ( ArticleRecord )
+    | ( ArticleRevisionRecord )
+    | ( SectionRecord )
+    | ( TagRecord )
+  ;
+};
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
@@ -932,6 +1032,7 @@ export type ResolversTypes = {
   ImportedPage: ResolverTypeWrapper<ImportedPageModel>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Node: ResolverTypeWrapper<ResolversInterfaceTypes<ResolversTypes>['Node']>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Paragraph: ResolverTypeWrapper<ParagraphBlock>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -979,6 +1080,7 @@ export type ResolversParentTypes = {
   ImportedPage: ImportedPageModel;
   Int: Scalars['Int']['output'];
   Mutation: Record<PropertyKey, never>;
+  Node: ResolversInterfaceTypes<ResolversParentTypes>['Node'];
   PageInfo: PageInfo;
   Paragraph: ParagraphBlock;
   Query: Record<PropertyKey, never>;
@@ -1020,6 +1122,7 @@ export type ArticleResolvers<ContextType = Context, ParentType extends Resolvers
   updatedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   wordCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type ArticleConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ArticleConnection'] = ResolversParentTypes['ArticleConnection']> = {
@@ -1042,6 +1145,7 @@ export type ArticleRevisionResolvers<ContextType = Context, ParentType extends R
   body?: Resolver<Array<ResolversTypes['ContentBlock']>, ParentType, ContextType>;
   credits?: Resolver<Array<ResolversTypes['Credit']>, ParentType, ContextType>;
   deleted?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   publishedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   replacedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   replacedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1050,6 +1154,7 @@ export type ArticleRevisionResolvers<ContextType = Context, ParentType extends R
   tags?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type ContentBlockResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ContentBlock'] = ResolversParentTypes['ContentBlock']> = {
@@ -1100,6 +1205,10 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   updateSection?: Resolver<ResolversTypes['SectionPayload'], ParentType, ContextType, RequireFields<MutationUpdateSectionArgs, 'id' | 'input'>>;
 };
 
+export type NodeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Node'] = ResolversParentTypes['Node']> = {
+  __resolveType: TypeResolveFn<'Article' | 'ArticleRevision' | 'Section' | 'Tag', ParentType, ContextType>;
+};
+
 export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -1115,6 +1224,8 @@ export type ParagraphResolvers<ContextType = Context, ParentType extends Resolve
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   article?: Resolver<Maybe<ResolversTypes['Article']>, ParentType, ContextType, RequireFields<QueryArticleArgs, 'preview'>>;
   articles?: Resolver<ResolversTypes['ArticleConnection'], ParentType, ContextType, RequireFields<QueryArticlesArgs, 'first' | 'orderBy' | 'preview'>>;
+  node?: Resolver<Maybe<ResolversTypes['Node']>, ParentType, ContextType, RequireFields<QueryNodeArgs, 'id' | 'preview'>>;
+  nodes?: Resolver<Array<Maybe<ResolversTypes['Node']>>, ParentType, ContextType, RequireFields<QueryNodesArgs, 'ids' | 'preview'>>;
   search?: Resolver<ResolversTypes['SearchConnection'], ParentType, ContextType, RequireFields<QuerySearchArgs, 'first' | 'preview' | 'query'>>;
   section?: Resolver<Maybe<ResolversTypes['Section']>, ParentType, ContextType, RequireFields<QuerySectionArgs, 'slug'>>;
   sections?: Resolver<Array<ResolversTypes['Section']>, ParentType, ContextType>;
@@ -1164,6 +1275,7 @@ export type SectionResolvers<ContextType = Context, ParentType extends Resolvers
   parent?: Resolver<Maybe<ResolversTypes['Section']>, ParentType, ContextType>;
   path?: Resolver<Array<ResolversTypes['Section']>, ParentType, ContextType>;
   slug?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type SectionPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['SectionPayload'] = ResolversParentTypes['SectionPayload']> = {
@@ -1176,8 +1288,10 @@ export type SourceResolvers<ContextType = Context, ParentType extends ResolversP
 };
 
 export type TagResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Tag'] = ResolversParentTypes['Tag']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   slug?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type Resolvers<ContextType = Context> = {
@@ -1194,6 +1308,7 @@ export type Resolvers<ContextType = Context> = {
   ImportPagesPayload?: ImportPagesPayloadResolvers<ContextType>;
   ImportedPage?: ImportedPageResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  Node?: NodeResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Paragraph?: ParagraphResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;

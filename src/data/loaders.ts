@@ -44,6 +44,23 @@ export function createLoaders(store: ContentStore) {
     tagsByArticleId: new DataLoader<string, TagRecord[]>((articleIds) => store.findTags({ articleIds }), {
       maxBatchSize: MAX_BATCH,
     }),
+    /**
+     * A tag by its slug, found through an article that carries it: a tag only
+     * hidden articles carry is not public (its name could tell an unpublished
+     * story), so without `includeHidden` that article must be one the public sees.
+     */
+    tagBySlug: new DataLoader<{ slug: string; includeHidden?: boolean }, TagRecord | null, string>(
+      async (keys) => {
+        const carriers = await Promise.all(
+          keys.map(({ slug, includeHidden }) => store.listArticleSummaries({ filter: { tagSlug: slug, includeHidden }, limit: 1 })),
+        );
+        const articleIds = carriers.flatMap((found) => (found[0] ? [found[0].id] : []));
+        const tagLists = articleIds.length > 0 ? await store.findTags({ articleIds }) : [];
+        const carried = tagLists.flat();
+        return keys.map(({ slug }) => carried.find((tag) => tag.slug === slug) ?? null);
+      },
+      { maxBatchSize: MAX_BATCH, cacheKeyFn: ({ slug, includeHidden }) => `${includeHidden ? 'all' : 'public'}:${slug}` },
+    ),
     hotTeasersBySectionId: teasers('HOT'),
     latestTeasersBySectionId: teasers('LATEST'),
     /** Counts by filter, so the same count asked for twice in a request costs one statement. */

@@ -6,12 +6,20 @@ import { costOverBudget } from '../errors.js';
 
 /**
  * Every field costs 1 plus what it selects; a field that returns a page or a
- * list sized by `first` or `last` costs that many times what one item
- * selects. `articles(first: 100) { nodes { related(first: 50) { … } } }` is
- * 100 × 50 items, which is what the store would be asked for.
+ * list sized by `first` or `last`, or one object per id of `ids` (`nodes`),
+ * costs that many times what one item selects.
+ * `articles(first: 100) { nodes { related(first: 50) { … } } }` is 100 × 50
+ * items, which is what the store would be asked for.
  */
 const paginationEstimator: ComplexityEstimator = ({ args, childComplexity }) => {
-  const size = typeof args.first === 'number' ? args.first : typeof args.last === 'number' ? args.last : null;
+  const size =
+    typeof args.first === 'number'
+      ? args.first
+      : typeof args.last === 'number'
+        ? args.last
+        : Array.isArray(args.ids)
+          ? args.ids.length
+          : null;
   return 1 + (size !== null ? Math.max(size, 1) * childComplexity : childComplexity);
 };
 
@@ -27,14 +35,17 @@ export function operationCost(
 
 /**
  * The variables a document's cost can depend on: those passed as `first` or
- * `last` (page sizes) or as `if` (@include/@skip). A document's cost is the
- * same for every value of its other variables, such as a slug.
+ * `last` (page sizes), as `ids` (by their number) or as `if` (@include/@skip).
+ * A document's cost is the same for every value of its other variables, such
+ * as a slug.
  */
+const SIZING_ARGUMENTS = new Set(['first', 'last', 'ids', 'if']);
+
 function costVariables(document: DocumentNode): string[] {
   const names = new Set<string>();
   visit(document, {
     Argument(node) {
-      if ((node.name.value === 'first' || node.name.value === 'last' || node.name.value === 'if') && node.value.kind === Kind.VARIABLE) {
+      if (SIZING_ARGUMENTS.has(node.name.value) && node.value.kind === Kind.VARIABLE) {
         names.add(node.value.name.value);
       }
     },
@@ -61,7 +72,9 @@ const known = new WeakMap<DocumentNode, DocumentCosts>();
 function memoizedCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>, operationName?: string): number {
   let entry = known.get(document);
   if (!entry) known.set(document, (entry = { variables: costVariables(document), costs: new Map() }));
-  const key = `${operationName ?? ''}\n${JSON.stringify(entry.variables.map((name) => variables[name]))}`;
+  // A list of ids costs by its length, whichever ids it holds.
+  const sizes = entry.variables.map((name) => (Array.isArray(variables[name]) ? { length: variables[name].length } : variables[name]));
+  const key = `${operationName ?? ''}\n${JSON.stringify(sizes)}`;
   let cost = entry.costs.get(key);
   if (cost === undefined) {
     cost = operationCost(schema, document, variables, operationName);

@@ -4,6 +4,7 @@ import { DEFAULT_KEYWORDS, MAX_KEYWORDS } from '../data/keywords.js';
 import type { ArticleRecord, ArticleRevisionRecord } from '../data/types.js';
 import { badUserInput } from '../errors.js';
 import { allowPreview, requireRole } from './access.js';
+import { storeId } from './identity.js';
 import { checkCount } from './lists.js';
 
 // One article as the read side serves it: found by id or slug, its keywords,
@@ -12,14 +13,17 @@ import { checkCount } from './lists.js';
 /** `Query.article`: by exactly one of id and slug; a preview (editors only) finds hidden articles too. */
 export async function findArticle(context: Context, { id, slug, preview }: QueryArticleArgs): Promise<ArticleRecord | null> {
   if ((id == null) === (slug == null)) throw badUserInput('give exactly one of "id" and "slug"', id == null ? 'id' : 'slug');
-  if (allowPreview(context, preview)) {
+  const articleId = id != null ? storeId(id, 'Article') : null;
+  const includeHidden = allowPreview(context, preview);
+  if (id != null && articleId === null) return null;
+  if (includeHidden) {
     const found =
-      id != null
-        ? await context.store.findArticlesByIds({ ids: [id], includeHidden: true })
+      articleId !== null
+        ? await context.store.findArticlesByIds({ ids: [articleId], includeHidden: true })
         : await context.store.findArticlesBySlugs({ slugs: [slug!], includeHidden: true });
     return found[0] ?? null;
   }
-  return id != null ? context.loaders.articleById.load(id) : context.loaders.articleBySlug.load(slug!);
+  return articleId !== null ? context.loaders.articleById.load(articleId) : context.loaders.articleBySlug.load(slug!);
 }
 
 /** The article's strongest keywords, strongest first. */

@@ -1,6 +1,7 @@
 import type { ArticleResolvers } from '../__generated__/resolvers-types.js';
 import { isDue } from '../data/visibility.js';
 import { articleKeywords, articleRevisions } from '../providers/articles.js';
+import { articleGlobalId } from '../providers/identity.js';
 import { relatedItems } from '../providers/related.js';
 
 /** DRAFT, or PUBLISHED, which reads SCHEDULED while its time has not come. */
@@ -10,6 +11,7 @@ export function articleStatus(article: { status: 'DRAFT' | 'PUBLISHED'; publishe
 }
 
 export const Article: ArticleResolvers = {
+  id: (article) => articleGlobalId(article),
   status: (article) => articleStatus(article),
   deleted: (article) => article.deletedAt !== null,
   // Token names are the newsroom's business, not the public's.

@@ -1,7 +1,9 @@
 import type { ArticleRevisionResolvers } from '../__generated__/resolvers-types.js';
+import { revisionGlobalId } from '../providers/identity.js';
 import { articleStatus } from './Article.js';
 
 export const ArticleRevision: ArticleRevisionResolvers = {
+  id: (revision) => revisionGlobalId(revision),
   title: (revision) => revision.snapshot.title,
   slug: (revision) => revision.snapshot.slug,
   status: (revision) => articleStatus(revision.snapshot),

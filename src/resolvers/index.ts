@@ -6,11 +6,13 @@ import { ContentBlock } from './ContentBlock.js';
 import { DateTime } from './DateTime.js';
 import { ImportedPage } from './ImportedPage.js';
 import { Mutation } from './Mutation.js';
+import { Node } from './Node.js';
 import { Query } from './Query.js';
 import { RelatedItem } from './RelatedItem.js';
 import { SearchConnection } from './SearchConnection.js';
 import { SearchHit } from './SearchHit.js';
 import { Section } from './Section.js';
+import { Tag } from './Tag.js';
 
 export const resolvers: Resolvers = {
   DateTime,
@@ -21,8 +23,10 @@ export const resolvers: Resolvers = {
   Article,
   ArticleConnection,
   ContentBlock,
+  Node,
   RelatedItem,
   SearchConnection,
   SearchHit,
   Section,
+  Tag,
 };

@@ -14,6 +14,7 @@ import type { ArticleRecord, ArticleSnapshot } from '../../data/types.js';
 import { isPublic } from '../../data/visibility.js';
 import { badUserInput, notFound, rethrowStoreRefusal, versionConflict } from '../../errors.js';
 import { requireRole } from '../access.js';
+import { storeId } from '../identity.js';
 import { articleChange } from './validation.js';
 
 // The article mutations: editors only; each one a versioned change of the
@@ -74,7 +75,7 @@ export function restoreArticle(context: Context, { id, expectedVersion }: Mutati
 
 /** The article's content as it was at `revision`, made its newest version. */
 export function restoreRevision(context: Context, { id, revision, expectedVersion }: MutationRestoreRevisionArgs): Promise<ArticleRecord> {
-  return changeArticle(context, { id, expectedVersion }, () => revisionSnapshot(context, id, revision));
+  return changeArticle(context, { id, expectedVersion }, (current) => revisionSnapshot(context, current.id, revision));
 }
 
 /** Every article mutation but create: one versioned change of the stored state. */
@@ -84,12 +85,13 @@ async function changeArticle(
   change: (current: ArticleRecord) => Partial<ArticleSnapshot> | Promise<Partial<ArticleSnapshot>>,
 ): Promise<ArticleRecord> {
   const viewer = requireRole(context);
-  const [current] = await context.store.findArticlesByIds({ ids: [id], includeHidden: true });
+  const articleId = storeId(id, 'Article');
+  const [current] = articleId === null ? [] : await context.store.findArticlesByIds({ ids: [articleId], includeHidden: true });
   if (!current) throw notFound(`no article has id ${id}`, 'id');
   // The store checks the version again inside the write; this early check only saves building the change.
-  if (current.version !== expectedVersion) throw versionConflict(new VersionConflictError(id, expectedVersion, current.version));
+  if (current.version !== expectedVersion) throw versionConflict(new VersionConflictError(current.id, expectedVersion, current.version));
   const wanted = await change(current);
-  return context.store.changeArticle({ id, expectedVersion, change: wanted, by: viewer.name }).catch(rethrowStoreRefusal());
+  return context.store.changeArticle({ id: current.id, expectedVersion, change: wanted, by: viewer.name }).catch(rethrowStoreRefusal());
 }
 
 async function revisionSnapshot(context: Context, articleId: string, version: number): Promise<ArticleSnapshot> {

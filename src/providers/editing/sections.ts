@@ -4,6 +4,7 @@ import type { SectionRecord } from '../../data/types.js';
 import { rethrowStoreRefusal } from '../../errors.js';
 import { slugify } from '../../text/slug.js';
 import { requireRole } from '../access.js';
+import { requireStoreId } from '../identity.js';
 import { checkSlug, sectionName } from './validation.js';
 
 // The section tree's mutations: administrators only.
@@ -12,14 +13,16 @@ export async function createSection(context: Context, { input }: MutationCreateS
   requireRole(context, ['ADMIN']);
   const name = sectionName(input.name);
   const slug = input.slug != null ? checkSlug(input.slug, 'input.slug') : slugify(name);
-  return context.store.createSection({ name, slug, parentId: input.parent }).catch(rethrowStoreRefusal({ section: 'input.parent' }));
+  const parentId = requireStoreId(input.parent, 'Section', 'input.parent');
+  return context.store.createSection({ name, slug, parentId }).catch(rethrowStoreRefusal({ section: 'input.parent' }));
 }
 
 export async function updateSection(context: Context, { id, input }: MutationUpdateSectionArgs): Promise<SectionRecord> {
   requireRole(context, ['ADMIN']);
+  const sectionId = requireStoreId(id, 'Section', 'id');
   return context.store
     .updateSection({
-      id,
+      id: sectionId,
       name: input.name != null ? sectionName(input.name) : undefined,
       slug: input.slug != null ? checkSlug(input.slug, 'input.slug') : undefined,
     })
@@ -28,5 +31,7 @@ export async function updateSection(context: Context, { id, input }: MutationUpd
 
 export async function moveSection(context: Context, { id, parent }: MutationMoveSectionArgs): Promise<SectionRecord> {
   requireRole(context, ['ADMIN']);
-  return context.store.moveSection({ id, parentId: parent }).catch(rethrowStoreRefusal({ section: 'id' }));
+  const sectionId = requireStoreId(id, 'Section', 'id');
+  const parentId = requireStoreId(parent, 'Section', 'parent');
+  return context.store.moveSection({ id: sectionId, parentId }).catch(rethrowStoreRefusal({ section: 'id' }));
 }

@@ -3,6 +3,7 @@ import type { Context } from '../../context.js';
 import type { RelatedItemRecord } from '../../data/types.js';
 import { badUserInput, rethrowStoreRefusal } from '../../errors.js';
 import { requireRole } from '../access.js';
+import { requireStoreId } from '../identity.js';
 import { teaserItems } from './validation.js';
 
 // A section's curated teaser lists (热点): editors set them whole.
@@ -10,6 +11,7 @@ import { teaserItems } from './validation.js';
 /** Replaces the section's hot list; every article an item points at must exist. */
 export async function setHotItems(context: Context, { section, items }: MutationSetHotItemsArgs): Promise<RelatedItemRecord[]> {
   requireRole(context);
+  const sectionId = requireStoreId(section, 'Section', 'section');
   const teasers = teaserItems(items);
   const articleIds = teasers.flatMap((t) => (t.articleId ? [t.articleId] : []));
   const found = await context.store.findArticlesByIds({ ids: articleIds, includeHidden: true });
@@ -20,7 +22,7 @@ export async function setHotItems(context: Context, { section, items }: Mutation
       `items[${teasers.findIndex((t) => t.articleId === articleIds[missing])}].article`,
     );
   const saved = await context.store
-    .setTeasers({ sectionId: section, kind: 'HOT', items: teasers })
+    .setTeasers({ sectionId, kind: 'HOT', items: teasers })
     .catch(rethrowStoreRefusal({ section: 'section' }));
   return saved.map(({ kind, title, summary, url, publishedAt, articleId }) => ({
     kind,

@@ -8,6 +8,7 @@ import type {
 import type { ArticleSnapshot, ContentBlock, CreditRecord, CreditRole } from '../../data/types.js';
 import { badUserInput } from '../../errors.js';
 import { PAGE_LIMITS } from '../../ingest/parse-page.js';
+import { requireStoreId } from '../identity.js';
 
 // What valid editing input is. Each check normalizes what it accepts (trimmed
 // text, default labels) and names the offending field path in its error.
@@ -33,7 +34,7 @@ export function articleChange(input: CreateArticleInput | UpdateArticleInput): P
     change.title = title;
   }
   if (input.slug != null) change.slug = checkSlug(input.slug, 'input.slug');
-  if (input.section != null) change.sectionId = input.section;
+  if (input.section != null) change.sectionId = requireStoreId(input.section, 'Section', 'input.section');
   if (input.source !== undefined) {
     change.sourceName = input.source?.name.trim() || null;
     change.sourceUrl = input.source?.url?.trim() || null;
@@ -119,7 +120,7 @@ export function teaserItems(items: readonly HotItemInput[]): TeaserItem[] {
       title: item.title?.trim() || null,
       summary: item.summary?.trim() || null,
       url: item.url?.trim() || null,
-      articleId: item.article ?? null,
+      articleId: item.article == null ? null : requireStoreId(item.article, 'Article', `items[${i}].article`),
     };
     if (!teaser.title && !teaser.summary && !teaser.articleId) {
       throw badUserInput('an item needs a title, a summary or an article', `items[${i}]`);
