@@ -5,12 +5,12 @@ import { ApolloClient, CombinedGraphQLErrors, gql, HttpLink, ServerError, type T
 import { loadDevMessages, loadErrorMessages } from '@apollo/client/dev';
 import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createNewsgraphCache } from '../clients/apollo-cache.js';
+import { createNewsgraphCache } from '../schema/clients/apollo-cache.js';
 import { beijingTime, type MainProcess, pageText, SEED_FILE, startMainProcess } from './helpers.js';
 
 // Apollo Client as a portal's front end runs it: against the real server process in production
 // mode (introspection off), with the cache set up from what the repository ships
-// (clients/apollo-cache.ts: possibleTypes.json and the documented type policies). The pages a
+// (schema/clients/apollo-cache.ts: possibleTypes.json and the documented type policies). The pages a
 // reader goes through land in one cache, each stays readable from it, and Apollo never warns.
 
 const SEED_SLUG = '20230423-7c45cae95cf3';
@@ -238,9 +238,9 @@ describe('Apollo Client against the server, with the cache the repository ships'
 });
 
 describe('the README', () => {
-  it('shows the Apollo Client cache configuration exactly as clients/apollo-cache.ts ships it', () => {
+  it('shows the Apollo Client cache configuration exactly as schema/clients/apollo-cache.ts ships it', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    const shipped = readFileSync(new URL('../clients/apollo-cache.ts', import.meta.url), 'utf8');
+    const shipped = readFileSync(new URL('../schema/clients/apollo-cache.ts', import.meta.url), 'utf8');
     expect(readme).toContain(`\`\`\`ts\n${shipped}\`\`\``);
   });
 });

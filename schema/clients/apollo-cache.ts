@@ -1,6 +1,6 @@
 import { type FieldMergeFunction, InMemoryCache, type StoreObject, type TypePolicies } from '@apollo/client';
 import { relayStylePagination } from '@apollo/client/utilities';
-import introspection from '../schema/generated/possibleTypes.json' with { type: 'json' };
+import introspection from '../generated/possibleTypes.json' with { type: 'json' };
 
 // Apollo Client's cache for newsgraph. Objects with an `id` (every `Node`) are
 // normalized by Apollo's default `__typename:id`; select `id` wherever one is
