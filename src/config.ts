@@ -46,6 +46,11 @@ export interface Config {
   redis: { url: string; prefix: string; timeoutMs: number } | null;
   /** Which proxies' X-Forwarded-For to believe when telling clients apart (Fastify's trustProxy). */
   trustProxy: boolean | number | string[];
+  /**
+   * Which web pages' origins may read /graphql's answers in a browser (CORS, src/cors.ts): `*` for any, or
+   * exact origins and patterns (`https://*.portal.example`, `http://localhost:*`); an empty list for none.
+   */
+  corsOrigins: '*' | string[];
 }
 
 export type Executor = 'jit' | 'graphql-js';
@@ -126,6 +131,7 @@ export const CONFIG_VARIABLES = {
   STALE_IF_ERROR: '3600',
   LOG_REQUESTS: '',
   LOG_SLOW_MS: '1000',
+  CORS_ORIGINS: '',
 } as const;
 
 /** The limits when nothing is configured. */
@@ -240,6 +246,7 @@ const ENVIRONMENT = z.object({
   LANDING_PAGE: variable('LANDING_PAGE', onOff('LANDING_PAGE')),
   EXECUTOR: variable('EXECUTOR', oneOf('EXECUTOR', EXECUTORS)),
   TRUST_PROXY: variable('TRUST_PROXY', z.string().transform(parseTrustProxy)),
+  CORS_ORIGINS: variable('CORS_ORIGINS', z.string().transform(parseCorsOrigins)),
   REDIS_URL: variable(
     'REDIS_URL',
     z.string().refine((url) => url === '' || /^rediss?:\/\//.test(url), {
@@ -323,6 +330,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     requestTimeoutMs: settings.REQUEST_TIMEOUT_MS,
     safelist: settings.SAFELIST === '' ? null : resolve(cwd, settings.SAFELIST),
     trustProxy: settings.TRUST_PROXY,
+    // A development server is called from pages on whatever port a front-end's dev server picked;
+    // a production one only from the origins its operators list.
+    corsOrigins: settings.CORS_ORIGINS ?? (production ? [] : '*'),
     redis:
       settings.REDIS_URL === '' ? null : { url: settings.REDIS_URL, prefix: settings.REDIS_PREFIX, timeoutMs: settings.REDIS_TIMEOUT_MS },
     executor: settings.EXECUTOR,
@@ -363,6 +373,40 @@ function parseTrustProxy(text: string, context: z.RefinementCtx<string>): boolea
     return z.NEVER;
   }
   return entries;
+}
+
+/**
+ * One CORS_ORIGINS entry: `scheme://host[:port]` as a browser sends it in
+ * `Origin` (no path, no trailing slash), where the host may begin with `*.`
+ * (one or more labels: any subdomain, not the domain itself) and the port
+ * may be `*` (any port, or none).
+ */
+const CORS_ORIGIN = /^https?:\/\/(\*\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(:(\d{1,5}|\*))?$/;
+
+/**
+ * CORS_ORIGINS: empty (the default for NODE_ENV: none in production, any
+ * otherwise), `*` (any origin), `none`, or a comma-separated list of origins
+ * and patterns, compared without regard to case.
+ */
+function parseCorsOrigins(text: string, context: z.RefinementCtx<string>): '*' | string[] | null {
+  const lower = text.toLowerCase();
+  if (lower === '') return null;
+  if (lower === '*') return '*';
+  if (lower === 'none') return [];
+  const entries = lower
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  const bad = entries.filter((entry) => !CORS_ORIGIN.test(entry));
+  if (bad.length) {
+    context.issues.push({
+      code: 'custom',
+      message: `CORS_ORIGINS must be *, none, or a comma-separated list of origins such as https://www.portal.example, https://*.portal.example or http://localhost:* (scheme and host, no path), got "${bad.join(', ')}"`,
+      input: text,
+    });
+    return z.NEVER;
+  }
+  return [...new Set(entries)];
 }
 
 /** `sqlite:PATH` (relative to the working directory, or absolute), `sqlite::memory:`, or `postgres://…`. */

@@ -49,6 +49,8 @@ export type ErrorCode =
   | 'RATE_LIMITED'
   /** The server is draining for shutdown (503); sent before GraphQL runs. */
   | 'SHUTTING_DOWN'
+  /** A browser's preflight from a page whose origin CORS_ORIGINS does not allow (403); sent before GraphQL runs. */
+  | 'ORIGIN_NOT_ALLOWED'
   /** A request HTTP itself refuses, such as a URL over the size limit (414); sent before GraphQL runs. */
   | 'BAD_REQUEST';
 
@@ -236,6 +238,19 @@ export function rateLimited({ max, windowMs, seconds }: { max: number; windowMs:
 /** A request that arrives while the server drains (503), so a load balancer sends it elsewhere. */
 export function shuttingDown(): HttpRefusal {
   return httpRefusal(503, 'SHUTTING_DOWN', 'the server is shutting down; try another instance');
+}
+
+/**
+ * A preflight from a page whose origin may not call the API from a browser
+ * (403). The browser shows the page only that the preflight failed; the
+ * message is for whoever opens the network panel.
+ */
+export function originNotAllowed(origin: string): HttpRefusal {
+  return httpRefusal(
+    403,
+    'ORIGIN_NOT_ALLOWED',
+    `pages from ${origin} may not call this API from a browser: the origin is not in CORS_ORIGINS`,
+  );
 }
 
 /** A URL over the size limit (414). */

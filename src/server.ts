@@ -7,6 +7,7 @@ import { createApollo } from './apollo.js';
 import type { TokenStore } from './auth/tokens.js';
 import type { Config } from './config.js';
 import { type Context, createContext, viewerOf } from './context.js';
+import { browserAccess } from './cors.js';
 import { composeSharedStore } from './data/compose-store.js';
 import { SectionCache } from './data/decorators/section-cache.js';
 import type { ContentStore } from './data/store.js';
@@ -99,8 +100,8 @@ export async function buildServer({
   let edge: CacheEdge | null = null;
   let closing = false;
   const http = Fastify({
-    // Refuses requests while closing, and puts the cache's edge in front of Fastify's handler (src/edge-server.ts).
-    serverFactory: edgeServerFactory({ closing: () => closing, edge: () => edge }),
+    // CORS, refusing requests while closing, and the cache's edge, in front of Fastify's handler (src/edge-server.ts).
+    serverFactory: edgeServerFactory({ cors: browserAccess(config.corsOrigins), closing: () => closing, edge: () => edge }),
     // Requests that arrive once closing has begun are refused by the server factory, when their headers arrive, as
     // Fastify would refuse them; a request the edge was still reading then is Fastify's to finish.
     return503OnClosing: false,

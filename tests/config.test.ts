@@ -30,6 +30,7 @@ describe('configuration from the environment', () => {
       requestTimeoutMs: 10_000,
       safelist: null,
       trustProxy: false,
+      corsOrigins: '*',
       redis: null,
       executor: 'jit',
       cache: {
@@ -42,6 +43,28 @@ describe('configuration from the environment', () => {
         staleIfErrorSeconds: 3600,
       },
     });
+  });
+
+  it('reads CORS_ORIGINS as *, none, or a list of origins and patterns; none in production unless listed', () => {
+    expect(loadConfig({ NODE_ENV: 'production' }).corsOrigins).toEqual([]);
+    expect(loadConfig({ NODE_ENV: 'test' }).corsOrigins).toBe('*');
+    expect(loadConfig({ NODE_ENV: 'production', CORS_ORIGINS: '*' }).corsOrigins).toBe('*');
+    expect(loadConfig({ CORS_ORIGINS: 'none' }).corsOrigins).toEqual([]);
+    expect(
+      loadConfig({
+        NODE_ENV: 'production',
+        CORS_ORIGINS: ' https://www.Portal.example, https://*.portal.example,http://localhost:*,http://127.0.0.1:8080 ',
+      }).corsOrigins,
+    ).toEqual(['https://www.portal.example', 'https://*.portal.example', 'http://localhost:*', 'http://127.0.0.1:8080']);
+    for (const bad of [
+      'https://www.portal.example/',
+      'www.portal.example',
+      'https://portal.example/news',
+      '*, https://www.portal.example',
+      'ftp://x.example',
+      'https://www.*.example',
+    ])
+      expect(() => loadConfig({ CORS_ORIGINS: bad }), bad).toThrow(/CORS_ORIGINS must be \*, none, or a comma-separated list of origins/);
   });
 
   it('reads TRUST_PROXY as a switch, a hop count or a list of proxy addresses', () => {

@@ -22,7 +22,7 @@ const files = readdirSync(SRC, { recursive: true, encoding: 'utf8' })
   .filter((path) => path.endsWith('.ts'))
   .map((path) => ({ path, imports: importsOf(join(SRC, path)) }));
 
-const API = ['apollo.ts', 'server.ts', 'edge-server.ts', 'context.ts', 'errors.ts', 'executor.ts', 'main.ts'];
+const API = ['apollo.ts', 'server.ts', 'edge-server.ts', 'cors.ts', 'context.ts', 'errors.ts', 'executor.ts', 'main.ts'];
 const ABOVE_DATA = ['resolvers/', 'providers/', 'http-cache/', 'limits/', 'safelist/', 'auth/', ...API];
 const SQL = ['data/sql/', 'data/sql-store.ts', 'data/open-store.ts', 'kysely', 'pg', 'better-sqlite3'];
 

@@ -57,22 +57,19 @@ export function mayBePublicPost(headers: IncomingHttpHeaders): boolean {
 /**
  * The key of a public GraphQL request, or null when it must go the whole
  * way through Apollo: editors (any Authorization header), batches, and
- * requests that Apollo's CSRF prevention would refuse (a cached answer must
- * not get past a check the uncached one would fail). The Accept header is
- * part of the key because it chooses the response's content type. `body`
- * is the parsed JSON body of a POST. Both the edge (edge.ts) and the hook
- * below key requests with it, so each finds what the other stored.
+ * POSTs Apollo would refuse for their body's type (a cached answer must not
+ * get past a check the uncached one would fail). Any GET is public: no
+ * header is needed (README, "Browsers and other origins"). The Accept
+ * header is part of the key because it chooses the response's content type
+ * (GET answers say `Vary: Accept`, src/cors.ts); the origin is not, since
+ * CORS headers are set per request and never kept. `body` is the parsed
+ * JSON body of a POST. Both the edge (edge.ts) and the hook below key
+ * requests with it, so each finds what the other stored.
  */
 export function publicRequestKey(method: string | undefined, url: string, headers: IncomingHttpHeaders, body: unknown): string | null {
   if (headers.authorization !== undefined) return null;
   const accept = headers.accept ?? '';
-  if (method === 'GET') {
-    const preflighted =
-      headers['apollo-require-preflight'] !== undefined ||
-      headers['x-apollo-operation-name'] !== undefined ||
-      (headers['content-type'] ?? '').startsWith('application/json');
-    return preflighted ? `G\n${accept}\n${url}` : null;
-  }
+  if (method === 'GET') return `G\n${accept}\n${url}`;
   if (method !== 'POST' || !mayBePublicPost(headers)) return null;
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return null;
   const { query, operationName, variables, extensions } = body as GraphQLBody;
