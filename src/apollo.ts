@@ -9,6 +9,8 @@ import {
   type DocumentNode,
   type GraphQLError,
   type GraphQLFieldResolver,
+  type GraphQLObjectType,
+  type GraphQLResolveInfo,
   type GraphQLSchema,
   isObjectType,
   type ValidationContext,
@@ -44,6 +46,8 @@ export interface ApolloOptions {
   executor?: Executor;
   /** Where automatic persisted queries are kept (Redis, shared); this process's memory when absent. */
   persistedQueries?: KeyValueCache<string>;
+  /** Serve as an Apollo Federation 2 subgraph (`_service`, `_entities`); off unless asked for. */
+  federation?: boolean;
 }
 
 // graphql-armor's rules throw by default, which Apollo answers with a 500;
@@ -107,8 +111,9 @@ export function createApollo({
   cache = DEFAULT_CACHE,
   executor = DEFAULT_EXECUTOR,
   persistedQueries = new InMemoryLRUCache<string>({ maxSize: cache.persistedQueryBytes }),
+  federation = false,
 }: ApolloOptions): ApolloServer<Context> {
-  const schema = answeringStoreErrors(buildSchema());
+  const schema = answeringStoreErrors(buildSchema({ federation }));
   return new ApolloServer<Context>({
     ...(executor === 'jit' ? { gateway: jitGateway(schema) } : { schema }),
     persistedQueries: { cache: withSafelist(persistedQueries, safelist), ttl: PERSISTED_QUERY_SECONDS },
@@ -173,6 +178,37 @@ function answeringStoreErrors(schema: GraphQLSchema): GraphQLSchema {
         return result instanceof Promise ? result.catch(translate) : result;
       };
     }
+    // `_entities` returns one promise per entity, which the field's own wrapper never sees settle.
+    replaceReferenceResolver(type, (resolveReference) => (reference, context, info) => {
+      let result: unknown;
+      try {
+        result = resolveReference(reference, context, info);
+      } catch (error) {
+        return translate(error);
+      }
+      return result instanceof Promise ? result.catch(translate) : result;
+    });
   }
   return schema;
+}
+
+type ReferenceResolver = (reference: object, context: Context, info: GraphQLResolveInfo) => unknown;
+
+/**
+ * Swaps an entity's `__resolveReference` where @apollo/subgraph keeps it:
+ * `extensions.apollo.subgraph.resolveReference` (only subgraph schemas have it).
+ */
+function replaceReferenceResolver(type: GraphQLObjectType, wrap: (resolveReference: ReferenceResolver) => ReferenceResolver): void {
+  const apollo = type.extensions.apollo;
+  if (!isRecord(apollo) || !isRecord(apollo.subgraph) || typeof apollo.subgraph.resolveReference !== 'function') return;
+  // The library calls it as (reference, context, info), which is how newsgraph's resolvers are typed.
+  const resolveReference = apollo.subgraph.resolveReference as ReferenceResolver;
+  type.extensions = {
+    ...type.extensions,
+    apollo: { ...apollo, subgraph: { ...apollo.subgraph, resolveReference: wrap(resolveReference) } },
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
 }

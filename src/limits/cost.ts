@@ -8,10 +8,19 @@ import { costOverBudget } from '../errors.js';
  * Every field costs 1 plus what it selects; a field that returns a page or a
  * list sized by `first` or `last` costs that many times what one item
  * selects. `articles(first: 100) { nodes { related(first: 50) { … } } }` is
- * 100 × 50 items, which is what the store would be asked for.
+ * 100 × 50 items, which is what the store would be asked for. A subgraph's
+ * `_entities(representations:)` costs each representation what its
+ * selection costs, as that many `article(id:)` lookups would.
  */
 const paginationEstimator: ComplexityEstimator = ({ args, childComplexity }) => {
-  const size = typeof args.first === 'number' ? args.first : typeof args.last === 'number' ? args.last : null;
+  const size =
+    typeof args.first === 'number'
+      ? args.first
+      : typeof args.last === 'number'
+        ? args.last
+        : Array.isArray(args.representations)
+          ? args.representations.length
+          : null;
   return 1 + (size !== null ? Math.max(size, 1) * childComplexity : childComplexity);
 };
 
@@ -25,16 +34,19 @@ export function operationCost(
   return getComplexity({ schema, query: document, variables, operationName, estimators: [paginationEstimator] });
 }
 
+const COST_ARGUMENTS = new Set(['first', 'last', 'if', 'representations']);
+
 /**
  * The variables a document's cost can depend on: those passed as `first` or
- * `last` (page sizes) or as `if` (@include/@skip). A document's cost is the
- * same for every value of its other variables, such as a slug.
+ * `last` (page sizes), as `if` (@include/@skip), or as `_entities`'
+ * `representations` (by their number). A document's cost is the same for
+ * every value of its other variables, such as a slug.
  */
 function costVariables(document: DocumentNode): string[] {
   const names = new Set<string>();
   visit(document, {
     Argument(node) {
-      if ((node.name.value === 'first' || node.name.value === 'last' || node.name.value === 'if') && node.value.kind === Kind.VARIABLE) {
+      if (COST_ARGUMENTS.has(node.name.value) && node.value.kind === Kind.VARIABLE) {
         names.add(node.value.name.value);
       }
     },
@@ -61,7 +73,9 @@ const known = new WeakMap<DocumentNode, DocumentCosts>();
 function memoizedCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>, operationName?: string): number {
   let entry = known.get(document);
   if (!entry) known.set(document, (entry = { variables: costVariables(document), costs: new Map() }));
-  const key = `${operationName ?? ''}\n${JSON.stringify(entry.variables.map((name) => variables[name]))}`;
+  // Representations count by their number: their contents do not change the cost.
+  const values = entry.variables.map((name) => (Array.isArray(variables[name]) ? variables[name].length : variables[name]));
+  const key = `${operationName ?? ''}\n${JSON.stringify(values)}`;
   let cost = entry.costs.get(key);
   if (cost === undefined) {
     cost = operationCost(schema, document, variables, operationName);

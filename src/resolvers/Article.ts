@@ -1,6 +1,6 @@
 import type { ArticleResolvers } from '../__generated__/resolvers-types.js';
 import { isDue } from '../data/visibility.js';
-import { articleKeywords, articleRevisions } from '../providers/articles.js';
+import { articleKeywords, articleRevisions, findArticleEntity } from '../providers/articles.js';
 import { relatedItems } from '../providers/related.js';
 
 /** DRAFT, or PUBLISHED, which reads SCHEDULED while its time has not come. */
@@ -10,6 +10,7 @@ export function articleStatus(article: { status: 'DRAFT' | 'PUBLISHED'; publishe
 }
 
 export const Article: ArticleResolvers = {
+  __resolveReference: (reference, context) => findArticleEntity(context, reference),
   status: (article) => articleStatus(article),
   deleted: (article) => article.deletedAt !== null,
   // Token names are the newsroom's business, not the public's.

@@ -1,9 +1,11 @@
 import type { SectionResolvers } from '../__generated__/resolvers-types.js';
 import { pathOf } from '../data/loaders.js';
+import { findSectionEntity } from '../providers/articles.js';
 import { pageArticles } from '../providers/lists.js';
 import { isArgumentGiven } from './arguments.js';
 
 export const Section: SectionResolvers = {
+  __resolveReference: (reference, context) => findSectionEntity(context, reference),
   parent: async (section, _, { loaders }) =>
     section.parentId === null ? null : ((await loaders.sections()).byId.get(section.parentId) ?? null),
   children: async (section, _, { loaders }) => (await loaders.sections()).children.get(section.id) ?? [],
