@@ -1,7 +1,7 @@
 import { parse } from 'graphql';
 import { compileQuery, isCompiledQuery } from 'graphql-jit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CACHE, DEFAULT_LIMITS } from '../src/config.js';
+import { DEFAULT_CACHE, DEFAULT_LIMITS, loadConfig } from '../src/config.js';
 import { createContext } from '../src/context.js';
 import type { ContentStore } from '../src/data/store.js';
 import { cachePolicy } from '../src/http-cache/policy.js';
@@ -167,6 +167,11 @@ describe('the plain API (FEDERATION off, the default)', () => {
     await t?.close();
   });
 
+  it('is what the configuration gives unless FEDERATION says otherwise', () => {
+    expect(loadConfig({}).federation).toBe(false);
+    expect(loadConfig({ FEDERATION: 'true' }).federation).toBe(true);
+  });
+
   it('has neither _service nor _entities, nor the federation directives', async () => {
     const [error] = await t.expectErrors(`{ _service { sdl } }`);
     expect(error?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
@@ -218,6 +223,9 @@ describe('a subgraph over HTTP', () => {
     ).toEqual([null, 'MISS', 'HIT']);
     expect(answers[2]?.body).toEqual({ data: { _entities: [{ title: SEED_TITLE }] } });
     expect(answers[2]?.cacheControl).toMatch(/^public, max-age=60\b/);
+    const forwarded = await post(TITLE, { representations }, { authorization: 'Bearer desk' });
+    expect(forwarded.body).toEqual({ data: { _entities: [{ title: SEED_TITLE }] } });
+    expect([forwarded.cache, forwarded.cacheControl]).toEqual([null, 'private, no-store']);
 
     const edited = await post(
       `mutation($id: ID!, $v: Int!) { updateArticle(id: $id, expectedVersion: $v, input: { title: "改过的标题" }) { article { title } } }`,
