@@ -1,5 +1,9 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { InMemoryLRUCache, type KeyValueCache } from '@apollo/utils.keyvaluecache';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
@@ -141,6 +145,10 @@ export function createApollo({
       // The policy is static per document (src/http-cache/policy.ts); Apollo's per-field plugin would
       // compute it again on every request, at a measured cost.
       ApolloServerPluginCacheControlDisabled(),
+      // Apollo turns inline traces on for a subgraph schema: any client sending the trace header would
+      // get per-field timings, cost every resolver a timer, and the traced answer could be cached for others.
+      // newsgraph reports to no Apollo usage service, so no gateway needs them.
+      ApolloServerPluginInlineTraceDisabled(),
       ...(production ? [maskInternalErrors] : []),
       ...(safelist ? [safelistPlugin(safelist)] : []),
       landingPage

@@ -238,6 +238,12 @@ describe('a subgraph over HTTP', () => {
     expect(after.body).toEqual({ data: { _entities: [{ title: '改过的标题' }] } });
   });
 
+  it('sends no inline traces (per-field timings) to a client that asks for them as a gateway would', async () => {
+    server = await startHttpServer({ env: { FEDERATION: 'true' } });
+    const answer = await post(TITLE, { representations: [{ __typename: 'Article', id: '1' }] }, { 'apollo-federation-include-trace': 'ftv1' });
+    expect(answer.body, answer.text).toEqual({ data: { _entities: [{ title: SEED_TITLE }] } });
+  });
+
   it('tells a store failure while resolving entities as 503 STORE_UNAVAILABLE, as any read', async () => {
     server = await startHttpServer({
       env: { FEDERATION: 'true', RESPONSE_CACHE_MB: '0' },
