@@ -10,11 +10,12 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { gql } from 'graphql-tag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addToken } from '../src/auth/tokens.js';
 import { type MainProcess, startMainProcess, TEST_STORE } from './helpers.js';
 
 // newsgraph composed into a supergraph with Apollo's own composition library, and queried
 // through Apollo's gateway together with a second subgraph started here: a comments service
-// that extends Article by its key. newsgraph runs as the real process (`FEDERATION=true`).
+// that extends Article by its key, and adds followers to the tags newsgraph refers to by slug. newsgraph runs as the real process (`FEDERATION=true`).
 
 const SEED_SLUG = '20230423-7c45cae95cf3';
 const SEED_TITLE = '去年股价跌去四分之三的meta 元宇宙的故事才刚刚开始';
@@ -29,12 +30,21 @@ const COMMENTS_SDL = gql`
     comments: [Comment!]!
   }
 
+  "A tag of newsgraph's, which newsgraph refers to by slug and this service adds followers to."
+  type Tag @key(fields: "slug") {
+    slug: String!
+    "How many readers follow the tag."
+    followers: Int!
+  }
+
   "A reader's comment."
   type Comment {
     author: String!
     text: String!
   }
 `;
+
+const FOLLOWERS = new Map([['yuanyuzhou', 1024]]);
 
 /** The comments subgraph: a tiny Apollo Server on a free loopback port, its comments keyed by article id. */
 async function startCommentsSubgraph(commentsByArticle: Map<string, { author: string; text: string }[]>) {
@@ -46,6 +56,10 @@ async function startCommentsSubgraph(commentsByArticle: Map<string, { author: st
           __resolveReference: (reference: { id: string }) => ({ id: reference.id }),
           comments: (article: { id: string }) => commentsByArticle.get(article.id) ?? [],
         },
+        Tag: {
+          __resolveReference: (reference: { slug: string }) => ({ slug: reference.slug }),
+          followers: (tag: { slug: string }) => FOLLOWERS.get(tag.slug) ?? 0,
+        },
       },
     }),
   });
@@ -53,10 +67,10 @@ async function startCommentsSubgraph(commentsByArticle: Map<string, { author: st
   return { server, url };
 }
 
-async function postGraphQL(url: string, query: string, variables: Record<string, unknown> = {}) {
+async function postGraphQL(url: string, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ query, variables }),
   });
   const text = await response.text();
@@ -77,13 +91,19 @@ describe.skipIf(TEST_STORE === 'postgres')('newsgraph in a supergraph', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'newsgraph-federation-'));
-    main = await startMainProcess({
-      DATABASE_URL: `sqlite:${dir}/newsgraph.db`,
-      NEWSGRAPH_TOKENS_FILE: join(dir, 'tokens.json'),
-      FEDERATION: 'true',
-    });
+    const tokensFile = join(dir, 'tokens.json');
+    const editor = await addToken(tokensFile, { name: 'night-desk', role: 'EDITOR' });
+    main = await startMainProcess({ DATABASE_URL: `sqlite:${dir}/newsgraph.db`, NEWSGRAPH_TOKENS_FILE: tokensFile, FEDERATION: 'true' });
     newsgraphUrl = `${main.address}/graphql`;
-    const seed = (await postGraphQL(newsgraphUrl, `{ article(slug: "${SEED_SLUG}") { id } }`)) as { article: { id: string } };
+    const seed = (await postGraphQL(newsgraphUrl, `{ article(slug: "${SEED_SLUG}") { id version } }`)) as {
+      article: { id: string; version: number };
+    };
+    await postGraphQL(
+      newsgraphUrl,
+      `mutation($id: ID!, $v: Int!) { updateArticle(id: $id, expectedVersion: $v, input: { tags: ["元宇宙"] }) { article { id } } }`,
+      { id: seed.article.id, v: seed.article.version },
+      { authorization: `Bearer ${editor}` },
+    );
     commentsByArticle.set(seed.article.id, [
       { author: '读者甲', text: '元宇宙还早。' },
       { author: '读者乙', text: '写得好。' },
@@ -110,6 +130,7 @@ describe.skipIf(TEST_STORE === 'postgres')('newsgraph in a supergraph', () => {
     // What the supergraph offers clients: newsgraph's API, with comments on its articles.
     expect(composition.supergraphSdl).toMatch(/type Article\s[^{]*@join__type\(graph: NEWSGRAPH, key: "id"\)/);
     expect(composition.supergraphSdl).toMatch(/comments: \[Comment!\]! @join__field\(graph: COMMENTS\)/);
+    expect(composition.supergraphSdl).toMatch(/type Tag\s[^{]*@join__type\(graph: NEWSGRAPH, key: "slug", resolvable: false\)/);
   });
 
   it('answers through the gateway a query that needs both subgraphs: titles from newsgraph, comments from the other', async () => {
@@ -118,7 +139,7 @@ describe.skipIf(TEST_STORE === 'postgres')('newsgraph in a supergraph', () => {
     await gateway.start();
     const response = await gateway.executeOperation({
       query: `query ArticleWithComments($slug: String!) {
-        article(slug: $slug) { title section { name } comments { author text } }
+        article(slug: $slug) { title section { name } tags { name followers } comments { author text } }
         articles(first: 5) { nodes { slug comments { author } } }
       }`,
       variables: { slug: SEED_SLUG },
@@ -129,6 +150,7 @@ describe.skipIf(TEST_STORE === 'postgres')('newsgraph in a supergraph', () => {
       article: {
         title: SEED_TITLE,
         section: { name: '原创' },
+        tags: [{ name: '元宇宙', followers: 1024 }],
         comments: [
           { author: '读者甲', text: '元宇宙还早。' },
           { author: '读者乙', text: '写得好。' },

@@ -45,12 +45,13 @@ describe('newsgraph as a federation subgraph', () => {
     await t?.close();
   });
 
-  it('describes itself in _service.sdl: the Federation 2 link and the keys of Article and Section', async () => {
+  it('describes itself in _service.sdl: the Federation 2 link and the keys of Article, Section and Tag', async () => {
     const data = await t.expectData<{ _service: { sdl: string } }>(`{ _service { sdl } }`);
     const sdl = data._service.sdl;
     expect(sdl).toContain('@link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])');
     expect(sdl).toMatch(/type Article\s+@key\(fields: "id"\)\s+\{/);
     expect(sdl).toMatch(/type Section\s+@key\(fields: "id"\)\s+\{/);
+    expect(sdl).toMatch(/type Tag\s+@key\(fields: "slug", resolvable: false\)\s+\{/);
     // The API's descriptions travel with it: composition keeps them in the supergraph.
     expect(sdl).toContain('"""The headline exactly as published."""');
   });
@@ -240,7 +241,11 @@ describe('a subgraph over HTTP', () => {
 
   it('sends no inline traces (per-field timings) to a client that asks for them as a gateway would', async () => {
     server = await startHttpServer({ env: { FEDERATION: 'true' } });
-    const answer = await post(TITLE, { representations: [{ __typename: 'Article', id: '1' }] }, { 'apollo-federation-include-trace': 'ftv1' });
+    const answer = await post(
+      TITLE,
+      { representations: [{ __typename: 'Article', id: '1' }] },
+      { 'apollo-federation-include-trace': 'ftv1' },
+    );
     expect(answer.body, answer.text).toEqual({ data: { _entities: [{ title: SEED_TITLE }] } });
   });
 
