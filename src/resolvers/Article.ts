@@ -1,6 +1,7 @@
 import type { ArticleResolvers } from '../__generated__/resolvers-types.js';
 import { isDue } from '../data/visibility.js';
-import { articleKeywords, articleRevisions, findArticleEntity } from '../providers/articles.js';
+import { articleKeywords, articleRevisions } from '../providers/articles.js';
+import { findArticleEntity } from '../providers/entities.js';
 import { relatedItems } from '../providers/related.js';
 
 /** DRAFT, or PUBLISHED, which reads SCHEDULED while its time has not come. */

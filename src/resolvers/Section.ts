@@ -1,6 +1,6 @@
 import type { SectionResolvers } from '../__generated__/resolvers-types.js';
 import { pathOf } from '../data/loaders.js';
-import { findSectionEntity } from '../providers/articles.js';
+import { findSectionEntity } from '../providers/entities.js';
 import { pageArticles } from '../providers/lists.js';
 import { isArgumentGiven } from './arguments.js';
 
