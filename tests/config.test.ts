@@ -32,6 +32,7 @@ describe('configuration from the environment', () => {
       trustProxy: false,
       redis: null,
       executor: 'jit',
+      federation: false,
       cache: {
         articleSeconds: 60,
         listSeconds: 15,
