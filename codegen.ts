@@ -25,6 +25,7 @@ const config: CodegenConfig = {
       config: {
         useTypeImports: true,
         enumsAsTypes: true,
+        federation: true,
         useIndexSignature: false,
         contextType: '../context.js#Context',
         scalars: { DateTime: { input: 'Date', output: 'Date | number' } },

@@ -13,6 +13,7 @@ const CONTRACT = [
   'editorial',
   'errors',
   'executor',
+  'federation',
   'http',
   'identity',
   'importer',

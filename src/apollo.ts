@@ -1,5 +1,9 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { InMemoryLRUCache, type KeyValueCache } from '@apollo/utils.keyvaluecache';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
@@ -9,6 +13,8 @@ import {
   type DocumentNode,
   type GraphQLError,
   type GraphQLFieldResolver,
+  type GraphQLObjectType,
+  type GraphQLResolveInfo,
   type GraphQLSchema,
   isObjectType,
   type ValidationContext,
@@ -44,6 +50,8 @@ export interface ApolloOptions {
   executor?: Executor;
   /** Where automatic persisted queries are kept (Redis, shared); this process's memory when absent. */
   persistedQueries?: KeyValueCache<string>;
+  /** Serve as an Apollo Federation 2 subgraph (`_service`, `_entities`); off unless asked for. */
+  federation?: boolean;
 }
 
 // graphql-armor's rules throw by default, which Apollo answers with a 500;
@@ -107,8 +115,9 @@ export function createApollo({
   cache = DEFAULT_CACHE,
   executor = DEFAULT_EXECUTOR,
   persistedQueries = new InMemoryLRUCache<string>({ maxSize: cache.persistedQueryBytes }),
+  federation = false,
 }: ApolloOptions): ApolloServer<Context> {
-  const schema = answeringStoreErrors(buildSchema());
+  const schema = answeringStoreErrors(buildSchema({ federation }));
   return new ApolloServer<Context>({
     ...(executor === 'jit' ? { gateway: jitGateway(schema) } : { schema }),
     persistedQueries: { cache: withSafelist(persistedQueries, safelist), ttl: PERSISTED_QUERY_SECONDS },
@@ -142,6 +151,10 @@ export function createApollo({
       // The policy is static per document (src/http-cache/policy.ts); Apollo's per-field plugin would
       // compute it again on every request, at a measured cost.
       ApolloServerPluginCacheControlDisabled(),
+      // Apollo turns inline traces on for a subgraph schema: any client sending the trace header would
+      // get per-field timings, cost every resolver a timer, and the traced answer could be cached for others.
+      // newsgraph reports to no Apollo usage service, so no gateway needs them.
+      ApolloServerPluginInlineTraceDisabled(),
       ...(production ? [maskInternalErrors] : []),
       ...(safelist ? [safelistPlugin(safelist)] : []),
       landingPage
@@ -179,6 +192,37 @@ function answeringStoreErrors(schema: GraphQLSchema): GraphQLSchema {
         return result instanceof Promise ? result.catch(translate) : result;
       };
     }
+    // `_entities` returns one promise per entity, which the field's own wrapper never sees settle.
+    replaceReferenceResolver(type, (resolveReference) => (reference, context, info) => {
+      let result: unknown;
+      try {
+        result = resolveReference(reference, context, info);
+      } catch (error) {
+        return translate(error);
+      }
+      return result instanceof Promise ? result.catch(translate) : result;
+    });
   }
   return schema;
+}
+
+type ReferenceResolver = (reference: object, context: Context, info: GraphQLResolveInfo) => unknown;
+
+/**
+ * Swaps an entity's `__resolveReference` where @apollo/subgraph keeps it:
+ * `extensions.apollo.subgraph.resolveReference` (only subgraph schemas have it).
+ */
+function replaceReferenceResolver(type: GraphQLObjectType, wrap: (resolveReference: ReferenceResolver) => ReferenceResolver): void {
+  const apollo = type.extensions.apollo;
+  if (!isRecord(apollo) || !isRecord(apollo.subgraph) || typeof apollo.subgraph.resolveReference !== 'function') return;
+  // The library calls it as (reference, context, info), which is how newsgraph's resolvers are typed.
+  const resolveReference = apollo.subgraph.resolveReference as ReferenceResolver;
+  type.extensions = {
+    ...type.extensions,
+    apollo: { ...apollo, subgraph: { ...apollo.subgraph, resolveReference: wrap(resolveReference) } },
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
 }

@@ -40,6 +40,8 @@ export interface Config {
   safelist: string | null;
   /** Which engine executes operations. */
   executor: Executor;
+  /** Whether to serve as an Apollo Federation 2 subgraph (`_service`, `_entities`). */
+  federation: boolean;
   /** Public cache lifetimes and the in-memory caches' sizes (see README, "Caching"). */
   cache: CacheConfig;
   /** Redis for the APQ store and the response cache, shared by every instance; null keeps both in memory. */
@@ -119,6 +121,7 @@ export const CONFIG_VARIABLES = {
   REDIS_URL: '',
   REDIS_PREFIX: 'newsgraph:',
   EXECUTOR: 'jit',
+  FEDERATION: 'false',
   CACHE_MAX_AGE: '60',
   CACHE_LIST_MAX_AGE: '15',
   RESPONSE_CACHE_MB: '32',
@@ -245,6 +248,7 @@ const ENVIRONMENT = z.object({
   INTROSPECTION: variable('INTROSPECTION', onOff('INTROSPECTION')),
   LANDING_PAGE: variable('LANDING_PAGE', onOff('LANDING_PAGE')),
   EXECUTOR: variable('EXECUTOR', oneOf('EXECUTOR', EXECUTORS)),
+  FEDERATION: variable('FEDERATION', onOff('FEDERATION')),
   TRUST_PROXY: variable('TRUST_PROXY', z.string().transform(parseTrustProxy)),
   CORS_ORIGINS: variable('CORS_ORIGINS', z.string().transform(parseCorsOrigins)),
   REDIS_URL: variable(
@@ -336,6 +340,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     redis:
       settings.REDIS_URL === '' ? null : { url: settings.REDIS_URL, prefix: settings.REDIS_PREFIX, timeoutMs: settings.REDIS_TIMEOUT_MS },
     executor: settings.EXECUTOR,
+    federation: settings.FEDERATION ?? false,
     cache: {
       articleSeconds: settings.CACHE_MAX_AGE,
       listSeconds: settings.CACHE_LIST_MAX_AGE,

@@ -143,6 +143,7 @@ export async function buildServer({
     plugins: [fastifyApolloDrainPlugin(http), metrics.plugin(), requestLog(config)],
     cache: config.cache,
     executor: config.executor,
+    federation: config.federation,
     ...(shared ? { persistedQueries: redisKeyValueCache(shared.guard, `${shared.prefix}apq:`) } : {}),
   });
 

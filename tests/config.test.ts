@@ -33,6 +33,7 @@ describe('configuration from the environment', () => {
       corsOrigins: '*',
       redis: null,
       executor: 'jit',
+      federation: false,
       cache: {
         articleSeconds: 60,
         listSeconds: 15,

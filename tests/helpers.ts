@@ -10,7 +10,7 @@ import pg from 'pg';
 import type { Mutation, Query } from '../src/__generated__/resolvers-types.js';
 import { createApollo } from '../src/apollo.js';
 import { TokenStore, type Viewer } from '../src/auth/tokens.js';
-import { type DatabaseConfig, type Executor, loadConfig } from '../src/config.js';
+import { type DatabaseConfig, type Executor, type Limits, loadConfig } from '../src/config.js';
 import { type Context, createContext } from '../src/context.js';
 import { openStore } from '../src/data/open-store.js';
 import type { ContentStore, QueryEvent } from '../src/data/store.js';
@@ -152,9 +152,11 @@ export interface TestServer extends TestStore {
   ): Promise<NonNullable<FormattedExecutionResult['errors']>>;
 }
 
-export async function createTestServer(options: { seed?: boolean; executor?: Executor } = {}): Promise<TestServer> {
+export async function createTestServer(
+  options: { seed?: boolean; executor?: Executor; federation?: boolean; limits?: Limits } = {},
+): Promise<TestServer> {
   const testStore = await createTestStore(options);
-  const apollo = createApollo({ production: false, executor: options.executor });
+  const apollo = createApollo({ production: false, executor: options.executor, federation: options.federation, limits: options.limits });
   const execute = async (query: string | DocumentNode, variables?: Record<string, unknown>, viewer: Viewer | null = null) => {
     const response = await apollo.executeOperation(
       { query: typeof query === 'string' ? query : print(query), variables },

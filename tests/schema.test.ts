@@ -9,14 +9,21 @@ import { buildSchema } from '../src/schema.js';
 
 const schema = buildSchema();
 
+/** What Apollo's subgraph library adds (`_service`, `_entities` and the federation spec's types): Apollo's, not the API's. */
+const isFederationSpec = (name: string) => name.startsWith('_') || name.startsWith('link__') || name.startsWith('federation__');
+
 describe('the schema', () => {
-  it('describes every type, field, argument and enum value (the SDL is the API documentation)', () => {
+  it.each([
+    ['plain', schema],
+    ['as a federation subgraph', buildSchema({ federation: true })],
+  ])('describes every type, field, argument and enum value (the SDL is the API documentation): %s', (_, schema) => {
     const missing: string[] = [];
     for (const type of Object.values(schema.getTypeMap())) {
-      if (type.name.startsWith('__') || (isScalarType(type) && ['String', 'Int', 'Float', 'Boolean', 'ID'].includes(type.name))) continue;
+      if (isFederationSpec(type.name) || (isScalarType(type) && ['String', 'Int', 'Float', 'Boolean', 'ID'].includes(type.name))) continue;
       if (!type.description) missing.push(type.name);
       if (isObjectType(type) || isInterfaceType(type) || isInputObjectType(type)) {
         for (const field of Object.values(type.getFields())) {
+          if (isFederationSpec(field.name)) continue;
           if (!field.description) missing.push(`${type.name}.${field.name}`);
           for (const arg of 'args' in field ? field.args : []) {
             if (!arg.description) missing.push(`${type.name}.${field.name}(${arg.name})`);
@@ -31,11 +38,12 @@ describe('the schema', () => {
     expect(missing).toEqual([]);
   });
 
-  it("keeps the DateTime scalar's description as written in the SDL", () => {
+  it("keeps the DateTime scalar's description as written in the SDL, plain and as a subgraph", () => {
     const sdl = readFileSync(new URL('../schema/base.graphql', import.meta.url), 'utf8');
     const written = /"""\n([\s\S]*?)\n"""\nscalar DateTime/.exec(sdl)?.[1];
     expect(written).toBeTruthy();
     expect(schema.getType('DateTime')?.description).toBe(written);
+    expect(buildSchema({ federation: true }).getType('DateTime')?.description).toBe(written);
   });
 
   it('declares the same defaults the resolvers fall back to when a client passes null', () => {

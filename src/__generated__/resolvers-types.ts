@@ -22,6 +22,7 @@ export type Scalars = {
    * (+08:00), the newsroom's own clock, and accepts any offset as input.
    */
   DateTime: { input: Date; output: Date | number; }
+  _FieldSet: { input: unknown; output: unknown; }
 };
 
 /**
@@ -918,6 +919,17 @@ export type UpdateSectionInput = {
 
 export type ResolverTypeWrapper<T> = Promise<T> | T;
 
+export type ReferenceResolver<TResult, TReference, TContext> = (
+      reference: TReference,
+      context: TContext,
+      info: GraphQLResolveInfo
+    ) => Promise<TResult> | TResult;
+
+      type ScalarCheck<T, S> = S extends true ? T : NullableCheck<T, S>;
+      type NullableCheck<T, S> = Maybe<T> extends T ? Maybe<ListCheck<NonNullable<T>, S>> : ListCheck<T, S>;
+      type ListCheck<T, S> = T extends (infer U)[] ? NullableCheck<U, S>[] : GraphQLRecursivePick<T, S>;
+      export type GraphQLRecursivePick<T, S> = { [K in keyof T & keyof S]: ScalarCheck<T[K], S[K]> };
+    
 
 export type ResolverWithResolve<TResult, TParent, TContext, TArgs> = {
   resolve: ResolverFn<TResult, TParent, TContext, TArgs>;
@@ -981,7 +993,21 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
   info: GraphQLResolveInfo
 ) => TResult | Promise<TResult>;
 
+/** Mapping of federation types */
+export type FederationTypes = {
+  Article: Article;
+  Section: Section;
+};
 
+/** Mapping of federation reference types */
+export type FederationReferenceTypes = {
+  Article:
+    ( { __typename: 'Article' }
+    & GraphQLRecursivePick<FederationTypes['Article'], {"id":true}> );
+  Section:
+    ( { __typename: 'Section' }
+    & GraphQLRecursivePick<FederationTypes['Section'], {"id":true}> );
+};
 
 /** Mapping of union types */
 export type ResolversUnionTypes<_RefType extends Record<string, unknown>> = {
@@ -1004,6 +1030,10 @@ export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
   Article: ResolverTypeWrapper<ArticleRecord>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   ArticleConnection: ResolverTypeWrapper<ArticlePage>;
   ArticleEdge: ResolverTypeWrapper<ArticleEdgeModel>;
   ArticleFilter: ArticleFilter;
@@ -1011,7 +1041,6 @@ export type ResolversTypes = {
   ArticlePayload: ResolverTypeWrapper<Omit<ArticlePayload, 'article'> & { article: ResolversTypes['Article'] }>;
   ArticleRevision: ResolverTypeWrapper<ArticleRevisionRecord>;
   ArticleStatus: ArticleStatus;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   ContentBlock: ResolverTypeWrapper<ResolversUnionTypes<ResolversTypes>['ContentBlock']>;
   ContentBlockInput: ContentBlockInput;
   CreateArticleInput: CreateArticleInput;
@@ -1021,16 +1050,13 @@ export type ResolversTypes = {
   CreditRole: CreditRole;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DateTimeRange: DateTimeRange;
-  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   HotItemInput: HotItemInput;
   HotItemsPayload: ResolverTypeWrapper<Omit<HotItemsPayload, 'items'> & { items: Array<ResolversTypes['RelatedItem']> }>;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Image: ResolverTypeWrapper<ImageBlock>;
   ImageInput: ImageInput;
   ImportPagesPayload: ResolverTypeWrapper<Omit<ImportPagesPayload, 'pages'> & { pages: Array<ResolversTypes['ImportedPage']> }>;
   ImportStatus: ImportStatus;
   ImportedPage: ResolverTypeWrapper<ImportedPageModel>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Node: ResolverTypeWrapper<ResolversInterfaceTypes<ResolversTypes>['Node']>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
@@ -1039,6 +1065,7 @@ export type ResolversTypes = {
   RelatedItem: ResolverTypeWrapper<RelatedItemRecord>;
   RelatedKind: RelatedKind;
   RelatedReason: ResolverTypeWrapper<RelatedReasonRecord>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   SearchConnection: ResolverTypeWrapper<SearchPage>;
   SearchEdge: ResolverTypeWrapper<SearchEdgeModel>;
   SearchHit: ResolverTypeWrapper<SearchHitModel>;
@@ -1047,7 +1074,6 @@ export type ResolversTypes = {
   SectionPayload: ResolverTypeWrapper<Omit<SectionPayload, 'section'> & { section: ResolversTypes['Section'] }>;
   Source: ResolverTypeWrapper<Source>;
   SourceInput: SourceInput;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   Tag: ResolverTypeWrapper<TagRecord>;
   UpdateArticleInput: UpdateArticleInput;
   UpdateSectionInput: UpdateSectionInput;
@@ -1056,12 +1082,15 @@ export type ResolversTypes = {
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
   Article: ArticleRecord;
+  String: Scalars['String']['output'];
+  Boolean: Scalars['Boolean']['output'];
+  ID: Scalars['ID']['output'];
+  Int: Scalars['Int']['output'];
   ArticleConnection: ArticlePage;
   ArticleEdge: ArticleEdgeModel;
   ArticleFilter: ArticleFilter;
   ArticlePayload: Omit<ArticlePayload, 'article'> & { article: ResolversParentTypes['Article'] };
   ArticleRevision: ArticleRevisionRecord;
-  Boolean: Scalars['Boolean']['output'];
   ContentBlock: ResolversUnionTypes<ResolversParentTypes>['ContentBlock'];
   ContentBlockInput: ContentBlockInput;
   CreateArticleInput: CreateArticleInput;
@@ -1070,15 +1099,12 @@ export type ResolversParentTypes = {
   CreditInput: CreditInput;
   DateTime: Scalars['DateTime']['output'];
   DateTimeRange: DateTimeRange;
-  Float: Scalars['Float']['output'];
   HotItemInput: HotItemInput;
   HotItemsPayload: Omit<HotItemsPayload, 'items'> & { items: Array<ResolversParentTypes['RelatedItem']> };
-  ID: Scalars['ID']['output'];
   Image: ImageBlock;
   ImageInput: ImageInput;
   ImportPagesPayload: Omit<ImportPagesPayload, 'pages'> & { pages: Array<ResolversParentTypes['ImportedPage']> };
   ImportedPage: ImportedPageModel;
-  Int: Scalars['Int']['output'];
   Mutation: Record<PropertyKey, never>;
   Node: ResolversInterfaceTypes<ResolversParentTypes>['Node'];
   PageInfo: PageInfo;
@@ -1086,6 +1112,7 @@ export type ResolversParentTypes = {
   Query: Record<PropertyKey, never>;
   RelatedItem: RelatedItemRecord;
   RelatedReason: RelatedReasonRecord;
+  Float: Scalars['Float']['output'];
   SearchConnection: SearchPage;
   SearchEdge: SearchEdgeModel;
   SearchHit: SearchHitModel;
@@ -1093,13 +1120,13 @@ export type ResolversParentTypes = {
   SectionPayload: Omit<SectionPayload, 'section'> & { section: ResolversParentTypes['Section'] };
   Source: Source;
   SourceInput: SourceInput;
-  String: Scalars['String']['output'];
   Tag: TagRecord;
   UpdateArticleInput: UpdateArticleInput;
   UpdateSectionInput: UpdateSectionInput;
 };
 
-export type ArticleResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Article'] = ResolversParentTypes['Article']> = {
+export type ArticleResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Article'] = ResolversParentTypes['Article'], FederationReferenceType extends FederationReferenceTypes['Article'] = FederationReferenceTypes['Article']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Article']> | FederationReferenceType, FederationReferenceType, ContextType>;
   body?: Resolver<Array<ResolversTypes['ContentBlock']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   createdBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1267,7 +1294,8 @@ export type SearchHitResolvers<ContextType = Context, ParentType extends Resolve
   snippet?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
-export type SectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Section'] = ResolversParentTypes['Section']> = {
+export type SectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Section'] = ResolversParentTypes['Section'], FederationReferenceType extends FederationReferenceTypes['Section'] = FederationReferenceTypes['Section']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Section']> | FederationReferenceType, FederationReferenceType, ContextType>;
   articles?: Resolver<ResolversTypes['ArticleConnection'], ParentType, ContextType, RequireFields<SectionArticlesArgs, 'first' | 'orderBy' | 'preview'>>;
   children?: Resolver<Array<ResolversTypes['Section']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;

@@ -9,7 +9,9 @@ import { costOverBudget } from '../errors.js';
  * list sized by `first` or `last`, or one object per id of `ids` (`nodes`),
  * costs that many times what one item selects.
  * `articles(first: 100) { nodes { related(first: 50) { … } } }` is 100 × 50
- * items, which is what the store would be asked for.
+ * items, which is what the store would be asked for. A subgraph's
+ * `_entities(representations:)` costs each representation what its
+ * selection costs, as that many `article(id:)` lookups would.
  */
 const paginationEstimator: ComplexityEstimator = ({ args, childComplexity }) => {
   const size =
@@ -19,7 +21,9 @@ const paginationEstimator: ComplexityEstimator = ({ args, childComplexity }) => 
         ? args.last
         : Array.isArray(args.ids)
           ? args.ids.length
-          : null;
+          : Array.isArray(args.representations)
+            ? args.representations.length
+            : null;
   return 1 + (size !== null ? Math.max(size, 1) * childComplexity : childComplexity);
 };
 
@@ -35,11 +39,11 @@ export function operationCost(
 
 /**
  * The variables a document's cost can depend on: those passed as `first` or
- * `last` (page sizes), as `ids` (by their number) or as `if` (@include/@skip).
- * A document's cost is the same for every value of its other variables, such
- * as a slug.
+ * `last` (page sizes), as `ids` or `_entities`' `representations` (by their
+ * number) or as `if` (@include/@skip). A document's cost is the same for
+ * every value of its other variables, such as a slug.
  */
-const SIZING_ARGUMENTS = new Set(['first', 'last', 'ids', 'if']);
+const SIZING_ARGUMENTS = new Set(['first', 'last', 'ids', 'representations', 'if']);
 
 function costVariables(document: DocumentNode): string[] {
   const names = new Set<string>();
@@ -72,7 +76,7 @@ const known = new WeakMap<DocumentNode, DocumentCosts>();
 function memoizedCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>, operationName?: string): number {
   let entry = known.get(document);
   if (!entry) known.set(document, (entry = { variables: costVariables(document), costs: new Map() }));
-  // A list of ids costs by its length, whichever ids it holds.
+  // A list of ids or of representations costs by its length, whichever items it holds.
   const sizes = entry.variables.map((name) => (Array.isArray(variables[name]) ? { length: variables[name].length } : variables[name]));
   const key = `${operationName ?? ''}\n${JSON.stringify(sizes)}`;
   let cost = entry.costs.get(key);

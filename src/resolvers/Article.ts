@@ -1,6 +1,7 @@
 import type { ArticleResolvers } from '../__generated__/resolvers-types.js';
 import { isDue } from '../data/visibility.js';
 import { articleKeywords, articleRevisions } from '../providers/articles.js';
+import { findArticleEntity } from '../providers/entities.js';
 import { articleGlobalId } from '../providers/identity.js';
 import { relatedItems } from '../providers/related.js';
 
@@ -12,6 +13,7 @@ export function articleStatus(article: { status: 'DRAFT' | 'PUBLISHED'; publishe
 
 export const Article: ArticleResolvers = {
   id: (article) => articleGlobalId(article),
+  __resolveReference: (reference, context) => findArticleEntity(context, reference),
   status: (article) => articleStatus(article),
   deleted: (article) => article.deletedAt !== null,
   // Token names are the newsroom's business, not the public's.
