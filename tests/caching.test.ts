@@ -338,12 +338,13 @@ describe('identical requests that miss together', () => {
   let t: HttpTestServer;
   beforeAll(async () => {
     // SQLite answers synchronously, so in-process requests rarely overlap; a store that takes
-    // 30 ms per lookup (as a networked database would) makes them.
+    // half a second per lookup makes them (30 ms, as a networked database takes, was too short a
+    // window for all eight to arrive on a loaded machine).
     t = await startHttpServer({
       serve: (store) => ({
         ...bindAll(store),
         findArticlesBySlugs: async (args) => {
-          await new Promise((resolve) => setTimeout(resolve, 30));
+          await new Promise((resolve) => setTimeout(resolve, 500));
           return store.findArticlesBySlugs(args);
         },
       }),
