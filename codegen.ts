@@ -3,8 +3,9 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
 // Resolver types come from the SDL; each GraphQL type is mapped to the shape
 // the data module returns, so resolvers are typed against real rows. The same
 // run writes the artifacts clients build on (schema/generated/): the merged
-// schema, and the union and interface members Apollo Client's `possibleTypes`
-// needs, since introspection is off in production.
+// schema, the union and interface members Apollo Client's `possibleTypes`
+// needs, and the minified introspection urql's graphcache takes as `schema`,
+// since introspection is off in production.
 const config: CodegenConfig = {
   schema: 'schema/*.graphql',
   generates: {
@@ -15,6 +16,9 @@ const config: CodegenConfig = {
     'schema/generated/possibleTypes.json': {
       plugins: ['fragment-matcher'],
       config: { apolloClientVersion: 3, useExplicitTyping: false },
+    },
+    'schema/generated/introspection.json': {
+      plugins: ['urql-introspection'],
     },
     'src/__generated__/resolvers-types.ts': {
       plugins: [
