@@ -7,6 +7,7 @@ import { type Client, gql, type TypedDocumentNode } from '@urql/core';
 import { buildSchema, isObjectType } from 'graphql';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createNewsgraphClient, keys } from '../schema/clients/urql-client.js';
+import { addToken } from '../src/auth/tokens.js';
 import { beijingTime, type MainProcess, pageText, SEED_FILE, startMainProcess } from './helpers.js';
 
 // urql with graphcache as a portal's front end runs it: the client schema/clients/urql-client.ts
@@ -144,8 +145,11 @@ describe('urql with graphcache, as schema/clients/urql-client.ts ships it, again
   let dir: string;
   let main: MainProcess;
   let proxy: Awaited<ReturnType<typeof startRecordingProxy>>;
+  let token: string;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'newsgraph-urql-graphcache-'));
+    const tokensFile = join(dir, 'tokens.json');
+    token = await addToken(tokensFile, { name: 'urql-graphcache-desk', role: 'EDITOR' });
     const pages = join(dir, 'pages');
     mkdirSync(pages);
     copyFileSync(SEED_FILE, join(pages, basename(SEED_FILE)));
@@ -161,7 +165,12 @@ describe('urql with graphcache, as schema/clients/urql-client.ts ships it, again
         }),
       );
     }
-    main = await startMainProcess({ DATABASE_URL: `sqlite:${join(dir, 'newsgraph.db')}`, SEED_PATH: pages, NODE_ENV: 'production' });
+    main = await startMainProcess({
+      DATABASE_URL: `sqlite:${join(dir, 'newsgraph.db')}`,
+      SEED_PATH: pages,
+      NODE_ENV: 'production',
+      NEWSGRAPH_TOKENS_FILE: tokensFile,
+    });
     proxy = await startRecordingProxy(main.address);
   });
   afterAll(async () => {
@@ -293,6 +302,30 @@ describe('urql with graphcache, as schema/clients/urql-client.ts ships it, again
       { method: 'GET', hash, hasQuery: true, status: 200, code: null },
       { method: 'GET', hash, hasQuery: false, status: 200, code: null },
     ]);
+    expect(warnings).toEqual([]);
+  });
+
+  it('sends the token it is given, so an editor’s mutation goes through (as a POST with its text), and without it is refused', async () => {
+    const create = gql`
+      mutation UrqlGraphcacheCreate($input: CreateArticleInput!) {
+        createArticle(input: $input) { article { id title status version } }
+      }
+    `;
+    const section = await client().query(gql`query DraftSection { section(slug: "yuanchuang") { id } }`, {}).toPromise();
+    expect(section.error, JSON.stringify(section.error)).toBeUndefined();
+    const input = {
+      title: '图缓存客户端的草稿',
+      section: section.data.section.id,
+      body: [{ paragraph: '正文' }],
+      credits: [{ role: 'WRITER', name: '小编' }],
+    };
+    proxy.seen.length = 0;
+    const created = await createNewsgraphClient(`${proxy.address}/graphql`, token).mutation(create, { input }).toPromise();
+    expect(created.error, JSON.stringify(created.error)).toBeUndefined();
+    expect(created.data.createArticle.article).toMatchObject({ title: '图缓存客户端的草稿', status: 'DRAFT', version: 1 });
+    expect(proxy.seen).toEqual([{ method: 'POST', hash: null, hasQuery: true, status: 200, code: null }]);
+    const anonymous = await client().mutation(create, { input }).toPromise();
+    expect(anonymous.error?.graphQLErrors.map((error) => error.extensions.code)).toEqual(['UNAUTHENTICATED']);
     expect(warnings).toEqual([]);
   });
 
