@@ -1,136 +1,43 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { ApolloClient, CombinedGraphQLErrors, gql, HttpLink, ServerError, type TypedDocumentNode } from '@apollo/client';
 import { loadDevMessages, loadErrorMessages } from '@apollo/client/dev';
 import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createNewsgraphCache } from '../schema/clients/apollo-cache.js';
-import { beijingTime, type MainProcess, pageText, SEED_FILE, startMainProcess } from './helpers.js';
+import {
+  ARTICLE_PAGE,
+  BLOCKS,
+  catchWarnings,
+  EXTRA_ARTICLES,
+  SEARCH,
+  SECTION_CARDS,
+  SEED_SLUG,
+  startPortalServer,
+} from './client-pages.js';
+import type { MainProcess } from './helpers.js';
 
 // Apollo Client as a portal's front end runs it: against the real server process in production
 // mode (introspection off), with the cache set up from what the repository ships
 // (schema/clients/apollo-cache.ts: possibleTypes.json and the documented type policies). The pages a
 // reader goes through land in one cache, each stays readable from it, and Apollo never warns.
 
-const SEED_SLUG = '20230423-7c45cae95cf3';
-const EXTRA_ARTICLES = 5;
-
-/** The README's first example: the whole article page. */
-const ARTICLE_PAGE: TypedDocumentNode<{ article: { id: string } }, { slug: string }> = gql`
-  query ArticlePage($slug: String!) {
-    article(slug: $slug) {
-      id
-      title
-      source { name }
-      publishedAt
-      section { id name path { id name } }
-      body {
-        __typename
-        ... on Paragraph { text }
-        ... on Image { caption url }
-      }
-      credits { role label name }
-      tags { id name }
-      excerpt
-      wordCount
-      readingMinutes
-      hot: related(kind: HOT, first: 6) { kind title summary url }
-    }
-  }
-`;
-
-interface Card {
-  id: string;
-  slug: string;
-  title: string;
-  source: { name: string; url: string | null } | null;
-  tags: { id: string; name: string; slug: string }[];
-}
-interface Page<T> {
-  edges: { cursor: string; node: T }[];
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
-}
-
-/** A section page's cards, two at a time. */
-const SECTION_CARDS: TypedDocumentNode<
-  { section: { id: string; name: string; articles: Page<Card> } },
-  { slug: string; after?: string | null }
-> = gql`
-  query SectionCards($slug: String!, $after: String) {
-    section(slug: $slug) {
-      id
-      name
-      articles(first: 2, after: $after) {
-        edges { cursor node { id slug title publishedAt excerpt source { name url } tags { id name slug } } }
-        pageInfo { hasNextPage endCursor }
-      }
-    }
-  }
-`;
-
-const SEARCH: TypedDocumentNode<
-  { search: Page<{ score: number; snippet: string; article: { id: string; slug: string; title: string } }> },
-  { query: string; after?: string | null }
-> = gql`
-  query Search($query: String!, $after: String) {
-    search(query: $query, first: 2, after: $after) {
-      edges { cursor node { score snippet article { id slug title source { name } } } }
-      pageInfo { hasNextPage endCursor }
-    }
-  }
-`;
-
-const BLOCKS = gql`
-  query ArticleBlocks($slug: String!) {
-    article(slug: $slug) { id body { ...Block } }
-  }
-  fragment Block on ContentBlock {
-    __typename
-    ... on Paragraph { text }
-    ... on Image { caption }
-  }
-`;
-
 describe('Apollo Client against the server, with the cache the repository ships', () => {
-  let dir: string;
+  let server: Awaited<ReturnType<typeof startPortalServer>>;
   let main: MainProcess;
   beforeAll(async () => {
     // Apollo's warnings in words rather than message numbers, so a failure shows what it warned about.
     loadDevMessages();
     loadErrorMessages();
-    dir = mkdtempSync(join(tmpdir(), 'newsgraph-apollo-'));
-    const pages = join(dir, 'pages');
-    mkdirSync(pages);
-    copyFileSync(SEED_FILE, join(pages, basename(SEED_FILE)));
-    for (let i = 0; i < EXTRA_ARTICLES; i++) {
-      writeFileSync(
-        join(pages, `extra-${i}.txt`),
-        pageText({
-          title: `元宇宙产业观察第${i + 1}期`,
-          time: beijingTime(i * 60),
-          paragraphs: [`第${i + 1}期：元宇宙产业的新动向。`],
-          credits: `撰文:记者${i + 1}`,
-          tags: ['元宇宙', `观察${i + 1}`],
-        }),
-      );
-    }
-    main = await startMainProcess({ DATABASE_URL: `sqlite:${join(dir, 'newsgraph.db')}`, SEED_PATH: pages, NODE_ENV: 'production' });
+    server = await startPortalServer('apollo');
+    main = server.main;
   });
   afterAll(async () => {
-    if (main && main.child.exitCode === null) {
-      main.child.kill('SIGTERM');
-      await main.exited;
-    }
-    rmSync(dir, { recursive: true, force: true });
+    await server?.close();
   });
 
   let warnings: unknown[][];
   beforeEach(() => {
-    warnings = [];
-    for (const level of ['warn', 'error'] as const) {
-      vi.spyOn(console, level).mockImplementation((...args: unknown[]) => void warnings.push([level, ...args]));
-    }
+    warnings = catchWarnings();
   });
   afterEach(() => vi.restoreAllMocks());
 

@@ -1,14 +1,25 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { type Client, gql, type TypedDocumentNode } from '@urql/core';
 import { buildSchema, isObjectType } from 'graphql';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createNewsgraphClient, keys } from '../schema/clients/urql-client.js';
 import { addToken } from '../src/auth/tokens.js';
-import { beijingTime, type MainProcess, pageText, SEED_FILE, startMainProcess } from './helpers.js';
+import {
+  ARTICLE_PAGE,
+  BLOCKS,
+  catchWarnings,
+  EXTRA_ARTICLES,
+  type Page,
+  SEARCH,
+  SECTION_CARDS,
+  SEED_SLUG,
+  startPortalServer,
+} from './client-pages.js';
+import type { MainProcess } from './helpers.js';
 
 // urql with graphcache as a portal's front end runs it: the client schema/clients/urql-client.ts
 // ships, against the real server process in production mode (introspection off). The pages a reader
@@ -16,84 +27,6 @@ import { beijingTime, type MainProcess, pageText, SEED_FILE, startMainProcess } 
 // (it warns on console.warn about a type it cannot key or a fragment it matches by guess). A small
 // proxy in front of the server records what went over the wire.
 
-const SEED_SLUG = '20230423-7c45cae95cf3';
-const EXTRA_ARTICLES = 5;
-
-/** The README's first example: the whole article page. */
-const ARTICLE_PAGE: TypedDocumentNode<{ article: { id: string } }, { slug: string }> = gql`
-  query ArticlePage($slug: String!) {
-    article(slug: $slug) {
-      id
-      title
-      source { name }
-      publishedAt
-      section { id name path { id name } }
-      body {
-        __typename
-        ... on Paragraph { text }
-        ... on Image { caption url }
-      }
-      credits { role label name }
-      tags { id name }
-      excerpt
-      wordCount
-      readingMinutes
-      hot: related(kind: HOT, first: 6) { kind title summary url }
-    }
-  }
-`;
-
-interface Page<T> {
-  edges: { cursor: string; node: T }[];
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
-}
-interface Card {
-  id: string;
-  slug: string;
-  title: string;
-  tags: { id: string; name: string; slug: string }[];
-}
-
-/** A section page's cards, two at a time. */
-const SECTION_CARDS: TypedDocumentNode<{ section: { id: string; articles: Page<Card> } }, { slug: string; after: string | null }> = gql`
-  query SectionCards($slug: String!, $after: String) {
-    section(slug: $slug) {
-      id
-      name
-      articles(first: 2, after: $after) {
-        edges { cursor node { id slug title publishedAt excerpt source { name url } tags { id name slug } } }
-        pageInfo { hasNextPage endCursor }
-      }
-    }
-  }
-`;
-
-/** Search results, two at a time. */
-const SEARCH: TypedDocumentNode<
-  { search: Page<{ score: number; snippet: string; article: { id: string; slug: string } }> },
-  { query: string; after: string | null }
-> = gql`
-  query Search($query: String!, $after: String) {
-    search(query: $query, first: 2, after: $after) {
-      edges { cursor node { score snippet article { id slug title source { name } } } }
-      pageInfo { hasNextPage endCursor }
-    }
-  }
-`;
-
-type Block = { __typename: 'Paragraph'; text: string } | { __typename: 'Image'; caption: string | null };
-const BLOCKS: TypedDocumentNode<{ article: { id: string; body: Block[] } }, { slug: string }> = gql`
-  query ArticleBlocks($slug: String!) {
-    article(slug: $slug) { id body { ...Block } }
-  }
-  fragment Block on ContentBlock {
-    __typename
-    ... on Paragraph { text }
-    ... on Image { caption }
-  }
-`;
-
-/** What one request to the server looked like. */
 interface Seen {
   method: string;
   hash: string | null;
@@ -142,52 +75,28 @@ async function startRecordingProxy(target: string): Promise<{ address: string; s
 }
 
 describe('urql with graphcache, as schema/clients/urql-client.ts ships it, against the server process', () => {
-  let dir: string;
+  let tokensDir: string;
+  let server: Awaited<ReturnType<typeof startPortalServer>>;
   let main: MainProcess;
   let proxy: Awaited<ReturnType<typeof startRecordingProxy>>;
   let token: string;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'newsgraph-urql-graphcache-'));
-    const tokensFile = join(dir, 'tokens.json');
+    tokensDir = mkdtempSync(join(tmpdir(), 'newsgraph-urql-graphcache-'));
+    const tokensFile = join(tokensDir, 'tokens.json');
     token = await addToken(tokensFile, { name: 'urql-graphcache-desk', role: 'EDITOR' });
-    const pages = join(dir, 'pages');
-    mkdirSync(pages);
-    copyFileSync(SEED_FILE, join(pages, basename(SEED_FILE)));
-    for (let i = 0; i < EXTRA_ARTICLES; i++) {
-      writeFileSync(
-        join(pages, `extra-${i}.txt`),
-        pageText({
-          title: `元宇宙产业观察第${i + 1}期`,
-          time: beijingTime(i * 60),
-          paragraphs: [`第${i + 1}期：元宇宙产业的新动向。`],
-          credits: `撰文:记者${i + 1}`,
-          tags: ['元宇宙', `观察${i + 1}`],
-        }),
-      );
-    }
-    main = await startMainProcess({
-      DATABASE_URL: `sqlite:${join(dir, 'newsgraph.db')}`,
-      SEED_PATH: pages,
-      NODE_ENV: 'production',
-      NEWSGRAPH_TOKENS_FILE: tokensFile,
-    });
+    server = await startPortalServer('urql-graphcache', { NEWSGRAPH_TOKENS_FILE: tokensFile });
+    main = server.main;
     proxy = await startRecordingProxy(main.address);
   });
   afterAll(async () => {
     if (proxy) await new Promise((resolve) => proxy.server.close(resolve));
-    if (main && main.child.exitCode === null) {
-      main.child.kill('SIGTERM');
-      await main.exited;
-    }
-    rmSync(dir, { recursive: true, force: true });
+    await server?.close();
+    rmSync(tokensDir, { recursive: true, force: true });
   });
 
   let warnings: unknown[][];
   beforeEach(() => {
-    warnings = [];
-    for (const level of ['warn', 'error'] as const) {
-      vi.spyOn(console, level).mockImplementation((...args: unknown[]) => void warnings.push([level, ...args]));
-    }
+    warnings = catchWarnings();
   });
   afterEach(() => vi.restoreAllMocks());
 
@@ -206,7 +115,7 @@ describe('urql with graphcache, as schema/clients/urql-client.ts ships it, again
   };
 
   /** Fetches page after page by `after: pageInfo.endCursor` (at most ten) until `hasNextPage` is false. */
-  const walk = async <T, V extends { after: string | null }>(
+  const walk = async <T, V extends { after?: string | null }>(
     urql: Client,
     query: TypedDocumentNode<T, V>,
     variables: Omit<V, 'after'>,
