@@ -68,18 +68,27 @@ const ALLOWED_PREFLIGHT = (origin: string) => ({
   vary: 'Origin',
 });
 
+/**
+ * A server allowing the LISTED origins, with the refusal limit on (2 a minute) and loopback as
+ * the proxy, so each test is a client of its own; `fastifySaw()` counts the requests that reached
+ * Fastify (its "incoming request" log lines).
+ */
+async function startListedServer(): Promise<{ t: HttpTestServer; fastifySaw: () => number }> {
+  let logText = '';
+  const logs = new PassThrough();
+  logs.on('data', (chunk: Buffer) => (logText += chunk));
+  const t = await startHttpServer({
+    env: { CORS_ORIGINS: LISTED, LOG_LEVEL: 'info', MAX_REFUSALS_PER_MINUTE: '2', TRUST_PROXY: 'loopback' },
+    logStream: logs,
+  });
+  return { t, fastifySaw: () => logText.split('\n').filter((line) => line.includes('"incoming request"')).length };
+}
+
 describe('browsers on the origins CORS_ORIGINS lists', () => {
   let t: HttpTestServer;
-  let logText = '';
-  const fastifySaw = () => logText.split('\n').filter((line) => line.includes('"incoming request"')).length;
+  let fastifySaw: () => number;
   beforeAll(async () => {
-    const logs = new PassThrough();
-    logs.on('data', (chunk: Buffer) => (logText += chunk));
-    // The refusal limit is on (2 a minute), with loopback as the proxy, so each test is a client of its own.
-    t = await startHttpServer({
-      env: { CORS_ORIGINS: LISTED, LOG_LEVEL: 'info', MAX_REFUSALS_PER_MINUTE: '2', TRUST_PROXY: 'loopback' },
-      logStream: logs,
-    });
+    ({ t, fastifySaw } = await startListedServer());
   });
   afterAll(() => t.close());
 
@@ -199,15 +208,9 @@ describe('browsers on the origins CORS_ORIGINS lists', () => {
 
 describe('a client the refusal limit has cut off, on a listed origin', () => {
   let t: HttpTestServer;
-  let logText = '';
-  const fastifySaw = () => logText.split('\n').filter((line) => line.includes('"incoming request"')).length;
+  let fastifySaw: () => number;
   beforeAll(async () => {
-    const logs = new PassThrough();
-    logs.on('data', (chunk: Buffer) => (logText += chunk));
-    t = await startHttpServer({
-      env: { CORS_ORIGINS: LISTED, LOG_LEVEL: 'info', MAX_REFUSALS_PER_MINUTE: '2', TRUST_PROXY: 'loopback' },
-      logStream: logs,
-    });
+    ({ t, fastifySaw } = await startListedServer());
   });
   afterAll(() => t.close());
 
